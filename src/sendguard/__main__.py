@@ -1,0 +1,3 @@
+from sendguard.cli import entry_point
+
+entry_point()

@@ -1,0 +1,130 @@
+"""``sendguard scan`` as a person or a script uses it: output, JSON, exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sendguard.cli import main
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sendguard", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+def test_clean_files_exit_zero(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Shopping list\nmilk\n")
+    result = _run("scan", str(tmp_path / "a.txt"))
+    assert result.returncode == 0, result.stderr
+    assert "clean" in result.stdout
+
+
+def test_labelled_file_exits_one_and_names_label_and_place(corpus: Path) -> None:
+    result = _run("scan", str(corpus / "xlsxwriter_properties06_doc_example_label.xlsx"))
+    assert result.returncode == 1
+    assert "labelled" in result.stdout
+    assert "MIP Confidential (2096f6a2-d2f7-48be-b329-b73aaa526e5d)" in result.stdout
+    assert "docProps/custom.xml" in result.stdout
+
+
+def test_json_carries_every_finding(corpus: Path) -> None:
+    result = _run("scan", "--json", str(corpus / "intelfsp_license_titus.pdf"))
+    assert result.returncode == 1
+    [line] = result.stdout.splitlines()
+    record = json.loads(line)
+    assert record["verdict"] == "labelled"
+    assert record["format"] == "pdf"
+    [label] = record["labels"]
+    assert label["scheme"] == "titus"
+    assert label["value"] == "CTP_IC"
+    assert label["guid"] == "16fba14b-b749-41e1-a9b5-4282776873bd"
+    assert "PDF Info /CTPClassification" in label["where"]
+
+
+def test_recursive_scan_of_the_corpus_is_one_json_object_per_file(corpus: Path) -> None:
+    result = _run("scan", "--json", "--recursive", str(corpus))
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(list(corpus.iterdir()))
+    verdicts = {Path(r["path"]).name: r["verdict"] for r in records}
+    assert verdicts["msrc_csw2009_nolabel.pdf"] == "clean"
+    assert sum(v == "labelled" for v in verdicts.values()) == len(records) - 1
+    assert result.returncode == 1
+    assert result.stderr == ""  # progress only on a terminal, never into a pipe
+
+
+def test_unscannable_file_exits_one_with_reason(tmp_path: Path) -> None:
+    path = tmp_path / "cut.docx"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    result = _run("scan", str(path))
+    assert result.returncode == 1
+    assert "unscannable" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", "/no/such/file.pdf"], "no such file or folder: /no/such/file.pdf"),
+        (["scan", "--bogus", "x"], "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_exit_two_with_one_line(args: list[str], message: str) -> None:
+    result = _run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_folder_without_recursive_is_a_usage_error(tmp_path: Path) -> None:
+    result = _run("scan", str(tmp_path))
+    assert result.returncode == 2
+    assert "add --recursive" in result.stderr
+
+
+def test_control_characters_in_names_are_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "invoice\u202etxt.exe"
+    path.write_text("hello\n")
+    assert main(["scan", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "<U+202E>" in out
+    assert "\u202e" not in out
+
+
+def test_version() -> None:
+    result = _run("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("sendguard ")
+
+
+def test_progress_is_shown_on_a_terminal(tmp_path: Path) -> None:
+    for index in range(5):
+        (tmp_path / f"{index}.txt").write_text("hello\n")
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "sendguard", "scan", "--recursive", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=120,
+        )
+        shown = os.read(controller, 65536).decode()
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert result.returncode == 0
+    assert "scanning: 5/5 files" in shown
+    assert "scanning" not in result.stdout  # the table stays clean for whoever reads it

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from sendguard import __version__
-from sendguard.cli import scan
+from sendguard.cli import policy, scan
 
 EXIT_USAGE = 2
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sendguard {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scan.register(commands)
+    policy.register(commands)
     return parser
 
 

@@ -1,0 +1,661 @@
+"""Built-in defaults < user settings < system policy, with provenance for every value.
+
+Each setting is declared once, in ``BUILT_IN_POLICY``; a user value replaces it; a value in
+the system policy locks it (``Policy.is_locked``), and a user value for a locked setting is
+used only when it is stricter. With no system policy installed the user's settings are the
+policy. Whatever goes wrong reading a policy file ends in hold-everything, never in allowing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path, PureWindowsPath
+from typing import Literal
+
+from sendguard.policy.discovery import discover_groups, expand_home
+from sendguard.policy.load import (
+    Key,
+    Layer,
+    PolicyError,
+    comparable_path,
+    parse_layer,
+    read_layer,
+    schema_order,
+)
+from sendguard.policy.model import (
+    BUILT_IN,
+    DEFAULT_LEVELS,
+    Action,
+    Discovery,
+    Group,
+    Level,
+    Mappings,
+    Policy,
+    Setting,
+    Source,
+    SourceFile,
+    UiPermissions,
+    key_path,
+)
+
+#: The built-in policy: what applies to every key no policy file sets. It is parsed by the
+#: same code as policy files, so it is valid by construction and reads like one
+#: (docs/policy.md lists it in full).
+BUILT_IN_POLICY = """\
+[levels]
+order = ["PUBLIC", "INTERNAL", "CONFIDENTIAL", "SECRET", "TOP SECRET"]
+unscannable = "CONFIDENTIAL"
+unknown_mip_label = "CONFIDENTIAL"
+unmapped = "CONFIDENTIAL"
+
+[mappings.mip]  # by label name, when no GUID mapping matches: Microsoft's default labels
+"Personal" = "PUBLIC"
+"Non-Business" = "PUBLIC"
+"Public" = "PUBLIC"
+"General" = "INTERNAL"
+"Internal" = "INTERNAL"
+"Confidential" = "CONFIDENTIAL"
+"Highly Confidential" = "SECRET"
+"Strictly Confidential" = "SECRET"
+"Restricted" = "SECRET"
+"Secret" = "SECRET"
+"Top Secret" = "TOP SECRET"
+
+[mappings.titus]  # CTP_NT is left out on purpose: its meaning varies, so it is unmapped
+CTP_PUBLIC = "PUBLIC"
+CTP_IC = "CONFIDENTIAL"
+CTP_TS = "SECRET"
+
+[mappings.markings.tlp]
+"TLP:CLEAR" = "PUBLIC"
+"TLP:WHITE" = "PUBLIC"
+"TLP:GREEN" = "INTERNAL"
+"TLP:AMBER" = "CONFIDENTIAL"
+"TLP:AMBER+STRICT" = "SECRET"
+"TLP:RED" = "SECRET"
+
+[mappings.markings.uk]
+"OFFICIAL" = "INTERNAL"
+"UK OFFICIAL" = "INTERNAL"
+"OFFICIAL-SENSITIVE" = "CONFIDENTIAL"
+"UK OFFICIAL-SENSITIVE" = "CONFIDENTIAL"
+"SECRET" = "SECRET"
+"UK SECRET" = "SECRET"
+"TOP SECRET" = "TOP SECRET"
+"UK TOP SECRET" = "TOP SECRET"
+
+[mappings.markings.us]
+"UNCLASSIFIED" = "PUBLIC"
+"CUI" = "CONFIDENTIAL"
+"CONTROLLED" = "CONFIDENTIAL"
+"FOUO" = "INTERNAL"
+"CONFIDENTIAL" = "CONFIDENTIAL"
+"SECRET" = "SECRET"
+"TOP SECRET" = "TOP SECRET"
+
+[mappings.markings.nato]
+"NATO UNCLASSIFIED" = "INTERNAL"
+"NATO RESTRICTED" = "CONFIDENTIAL"
+"NATO CONFIDENTIAL" = "CONFIDENTIAL"
+"NATO SECRET" = "SECRET"
+"COSMIC TOP SECRET" = "TOP SECRET"
+
+[mappings.markings.cn]
+"公开" = "PUBLIC"
+"内部" = "INTERNAL"
+"内部资料" = "INTERNAL"
+"工作秘密" = "CONFIDENTIAL"
+"秘密" = "CONFIDENTIAL"
+"机密" = "SECRET"
+"绝密" = "TOP SECRET"
+
+[mappings.markings.corporate]
+"Public" = "PUBLIC"
+"General" = "INTERNAL"
+"Internal" = "INTERNAL"
+"Internal Use Only" = "INTERNAL"
+"Internal Only" = "INTERNAL"
+"Confidential" = "CONFIDENTIAL"
+"Company Confidential" = "CONFIDENTIAL"
+"Private & Confidential" = "CONFIDENTIAL"
+"Commercial in Confidence" = "CONFIDENTIAL"
+"Highly Confidential" = "SECRET"
+"Strictly Confidential" = "SECRET"
+"Restricted" = "SECRET"
+
+[mappings.markings.classification]  # words several systems share: the stricter reading
+"UNCLASSIFIED" = "PUBLIC"
+"OFFICIAL" = "INTERNAL"
+"CONFIDENTIAL" = "CONFIDENTIAL"
+"RESTRICTED" = "SECRET"
+"SECRET" = "SECRET"
+"TOP SECRET" = "TOP SECRET"
+
+[actions]
+above_1 = "confirm"
+above_2 = "type-group-name"
+above_3 = "justify"
+
+[ui]
+allow_pause = true
+allow_quit = true
+
+[discovery]
+enabled = true
+default_clearance = "PUBLIC"
+roots = []
+exclude = []
+"""
+
+POLICY_FILE = "policy.toml"
+SETTINGS_FILE = "settings.toml"
+
+
+# --- where the files are ---------------------------------------------------------------------
+
+
+def system_policy_path(
+    platform: str = sys.platform, environ: Mapping[str, str] = os.environ
+) -> Path:
+    """Where IT installs the system policy on this OS."""
+    if platform == "win32":
+        program_data = environ.get("ProgramData") or environ.get("PROGRAMDATA") or r"C:\ProgramData"
+        return Path(str(PureWindowsPath(program_data, "SendGuard", POLICY_FILE)))
+    if platform == "darwin":
+        return Path("/Library/Application Support/SendGuard", POLICY_FILE)
+    return Path("/etc/sendguard", POLICY_FILE)
+
+
+def user_settings_path(
+    data_dir: Path | None = None,
+    *,
+    home: Path | None = None,
+    platform: str = sys.platform,
+    environ: Mapping[str, str] = os.environ,
+) -> Path:
+    """The user's settings file; inside `data_dir` when one is given (``--data-dir``)."""
+    if data_dir is not None:
+        return data_dir / SETTINGS_FILE
+    home = home if home is not None else Path.home()
+    if platform == "win32":
+        app_data = environ.get("APPDATA")
+        base = app_data if app_data else str(PureWindowsPath(home, "AppData", "Roaming"))
+        return Path(str(PureWindowsPath(base, "SendGuard", SETTINGS_FILE)))
+    if platform == "darwin":
+        return home / "Library" / "Application Support" / "SendGuard" / SETTINGS_FILE
+    config = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    return Path(config) / "sendguard" / SETTINGS_FILE
+
+
+# --- the built-in layer ----------------------------------------------------------------------
+
+
+@cache
+def _parsed_built_in() -> Layer:
+    return parse_layer(BUILT_IN_POLICY, Path("<built-in>"), BUILT_IN)
+
+
+def built_in_layer(ladder: Sequence[str] = DEFAULT_LEVELS) -> tuple[Layer, list[str]]:
+    """The built-in policy for `ladder`, and notes on what had to be rounded to fit it.
+
+    Built-in values name the default levels. A level a custom ladder lacks rounds *up* to the
+    next default level it has (fail closed), or to its top level.
+    """
+    layer = _parsed_built_in()
+    if tuple(ladder) == DEFAULT_LEVELS:
+        return layer, []
+    present = {name.casefold(): name for name in ladder}
+    rounded: dict[str, str] = {}
+    for index, name in enumerate(DEFAULT_LEVELS):
+        above = (present.get(n.casefold()) for n in DEFAULT_LEVELS[index:])
+        rounded[name] = next((n for n in above if n is not None), ladder[-1])
+    most = len(ladder) - 1
+    values: dict[Key, object] = {}
+    for key, value in layer.values.items():
+        if key == ("levels", "order"):
+            continue
+        if key[0] == "actions" and int(key[1].removeprefix("above_")) > most:
+            continue
+        values[key] = rounded[value] if isinstance(value, str) and value in rounded else value
+    notes = [
+        f"built-in: this policy has no level {name}; built-in mappings to it use {target}"
+        " (map those labels under [mappings] to choose another level)"
+        for name, target in rounded.items()
+        if name.casefold() not in present
+    ]
+    return Layer(source=BUILT_IN, values=values), notes
+
+
+# --- merging ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How a user value compares with a system value for one kind of setting."""
+
+    #: What the user may do to such a setting, for notes: "may only raise it".
+    may: str
+    #: Whether the user's value (first) is at least as strict as the system's (second).
+    stricter: Callable[[object, object, Mapping[str, int]], bool]
+
+
+_RAISE = _Rule(
+    "may only raise it", lambda mine, theirs, ranks: ranks[str(mine)] >= ranks[str(theirs)]
+)
+_LOWER = _Rule(
+    "may only lower it", lambda mine, theirs, ranks: ranks[str(mine)] <= ranks[str(theirs)]
+)
+_ACTION = _Rule("may only make it stricter", lambda mine, theirs, _: Action(mine) >= Action(theirs))
+_OFF = _Rule("may only turn it off", lambda mine, theirs, _: mine is False)
+_ON = _Rule("may only turn it on", lambda mine, theirs, _: mine is True)
+_FEWER = _Rule(
+    "may only remove entries from it",
+    lambda mine, theirs, _: (
+        isinstance(mine, list) and isinstance(theirs, list) and set(mine) <= set(theirs)
+    ),
+)
+_FIXED = _Rule("cannot change it", lambda mine, theirs, _: False)
+#: Lists where a user's entries are added to the system's: more folders watched is stricter.
+_UNION_KEYS = frozenset({"folders", "roots"})
+
+
+def _rule(key: Key) -> _Rule:
+    head = key[0]
+    if head == "levels":
+        return _FIXED if key[1] == "order" else _RAISE
+    if head == "mappings":
+        return _RAISE
+    if head == "actions":
+        return _ACTION
+    if head == "ui":
+        return _OFF
+    if head == "discovery":
+        return {"enabled": _ON, "default_clearance": _LOWER, "exclude": _FEWER}.get(key[1], _FIXED)
+    if head == "groups" and key[2] == "clearance":
+        return _LOWER
+    return _FIXED
+
+
+@dataclass(frozen=True)
+class _Merged:
+    value: object
+    source: Source
+    locked: bool
+    #: The user settings that added entries to a list the system policy set.
+    added_by: Source | None = None
+
+
+def _align_group_names(user: Layer, system: Layer | None) -> Layer:
+    """User settings name a system group in any case: use the system's spelling."""
+    if system is None:
+        return user
+    names = {name.casefold(): name for name in system.groups}
+
+    def align(key: Key) -> Key:
+        if key[0] == "groups" and key[1].casefold() in names:
+            return ("groups", names[key[1].casefold()], *key[2:])
+        return key
+
+    values = {align(k): v for k, v in user.values.items()}
+    for key in values:
+        if key[0] == "groups" and key[2] == "name":
+            values[key] = key[1]
+    return Layer(
+        source=user.source,
+        values=values,
+        lines={align(k): v for k, v in user.lines.items()},
+        groups=tuple(names.get(n.casefold(), n) for n in user.groups),
+        sha256=user.sha256,
+    )
+
+
+def _with_group_clearances(system: Layer, built_in: Layer) -> Layer:
+    """A system group without a clearance has the default one, and it is locked like any."""
+    default_key: Key = ("discovery", "default_clearance")
+    default = system.values.get(default_key, built_in.values[default_key])
+    missing = [n for n in system.groups if ("groups", n, "clearance") not in system.values]
+    if not missing:
+        return system
+    values = dict(system.values)
+    lines = dict(system.lines)
+    for name in missing:
+        values[("groups", name, "clearance")] = default
+        if ("groups", name, "name") in lines:
+            lines[("groups", name, "clearance")] = lines[("groups", name, "name")]
+    return Layer(system.source, values, lines, system.groups, system.sha256)
+
+
+def merge(
+    built_in: Layer,
+    system: Layer | None,
+    user: Layer | None,
+    ladder: Sequence[str],
+    *,
+    managed: bool,
+) -> tuple[dict[Key, _Merged], list[str]]:
+    """The effective value of every setting, and notes on user values that were ignored.
+
+    `managed`: a system policy is installed, even if it could not be read; the ladder is
+    then the organisation's and user settings cannot change it.
+    """
+    ranks = {name: index for index, name in enumerate(ladder)}
+    notes: list[str] = []
+    if system is not None:
+        system = _with_group_clearances(system, built_in)
+    if user is not None:
+        user = _align_group_names(user, system)
+    keys: dict[Key, None] = {}
+    for layer in (built_in, system, user):
+        if layer is not None:
+            keys.update(dict.fromkeys(layer.values))
+    merged: dict[Key, _Merged] = {}
+    for key in keys:
+        in_system = system is not None and key in system.values
+        in_user = user is not None and key in user.values
+        if system is not None and in_system:
+            value = system.values[key]
+            if user is None or not in_user or user.values[key] == value:
+                merged[key] = _Merged(value, system.source, locked=True)
+                continue
+            mine = user.values[key]
+            if key[-1] in _UNION_KEYS and isinstance(value, list) and isinstance(mine, list):
+                combined = value + [item for item in mine if item not in value]
+                merged[key] = _Merged(combined, system.source, True, added_by=user.source)
+            elif _rule(key).stricter(mine, value, ranks):
+                merged[key] = _Merged(mine, user.source, locked=True)
+            else:
+                merged[key] = _Merged(value, system.source, locked=True)
+                notes.append(
+                    f"{user.where(key)}: {key_path(*key)} = {_show(mine)} ignored: your"
+                    f" organisation's policy sets {_show(value)}, and your settings"
+                    f" {_rule(key).may}"
+                )
+        elif user is not None and in_user:
+            if key == ("levels", "order") and managed:
+                notes.append(
+                    f"{user.where(key)}: levels.order ignored: the levels are your"
+                    " organisation's (from its policy or the built-in ones under it)"
+                )
+                merged[key] = _Merged(built_in.values.get(key, list(ladder)), BUILT_IN, False)
+            else:
+                merged[key] = _Merged(user.values[key], user.source, locked=False)
+        else:
+            merged[key] = _Merged(built_in.values[key], BUILT_IN, locked=False)
+    notes.extend(_drop_claimed_folders(merged, system, user))
+    return {key: merged[key] for key in schema_order(merged)}, notes
+
+
+def _drop_claimed_folders(
+    merged: dict[Key, _Merged], system: Layer | None, user: Layer | None
+) -> list[str]:
+    """A folder the system policy gives to one group cannot be moved to another by the user."""
+    if system is None or user is None:
+        return []
+    owners: dict[str, str] = {}
+    for name in system.groups:
+        folders = system.values.get(("groups", name, "folders"), [])
+        for folder in folders if isinstance(folders, list) else []:
+            owners[comparable_path(str(folder))] = name
+    notes: list[str] = []
+    for name in user.groups:
+        key: Key = ("groups", name, "folders")
+        entry = merged.get(key)
+        if entry is None or not isinstance(entry.value, list):
+            continue
+        kept: list[str] = []
+        for folder in entry.value:
+            owner = owners.get(comparable_path(str(folder)))
+            if owner is not None and owner != name:
+                notes.append(
+                    f"{user.where(key)}: folder {_show(folder)} ignored for group {_show(name)}:"
+                    f" your organisation's policy gives it to group {_show(owner)}"
+                    f" (to be stricter there, lower {_show(owner)}'s clearance instead)"
+                )
+            else:
+                kept.append(str(folder))
+        merged[key] = _Merged(kept, entry.source, entry.locked, entry.added_by)
+    return notes
+
+
+def _show(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- building the Policy ---------------------------------------------------------------------
+
+
+def canonical_form(settings: Mapping[str, Setting]) -> str:
+    """The effective values as sorted, compact JSON: what the policy hash is of."""
+    return json.dumps(
+        {key: setting.value for key, setting in settings.items()},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def build_policy(
+    merged: Mapping[Key, _Merged],
+    ladder: Sequence[str],
+    *,
+    home: Path,
+    discover: bool,
+    sources: tuple[SourceFile, ...] = (),
+    notes: Sequence[str] = (),
+    error: PolicyError | None = None,
+) -> Policy:
+    """The typed Policy from merged flat settings (and discovered groups, when asked)."""
+    levels = tuple(Level(rank, name) for rank, name in enumerate(ladder))
+    by_name = {level.name: level for level in levels}
+
+    def level_at(*key: str) -> Level:
+        return by_name[str(merged[key].value)]
+
+    def settings_for(prefix: Key) -> Iterable[tuple[Key, _Merged]]:
+        return ((k, m) for k, m in merged.items() if k[: len(prefix)] == prefix)
+
+    def table(*prefix: str) -> dict[str, Level]:
+        return {k[len(prefix)]: by_name[str(m.value)] for k, m in settings_for(prefix)}
+
+    markings: dict[str, dict[str, Level]] = {}
+    for key, entry in settings_for(("mappings", "markings")):
+        markings.setdefault(key[2], {})[key[3]] = by_name[str(entry.value)]
+    mappings = Mappings(
+        mip=table("mappings", "mip"),
+        titus=table("mappings", "titus"),
+        boldon_james=table("mappings", "boldon_james"),
+        properties=table("mappings", "properties"),
+        markings=markings,
+        patterns=table("mappings", "patterns"),
+    )
+    ladder_actions = {
+        int(key[1].removeprefix("above_")): Action(entry.value)
+        for key, entry in settings_for(("actions",))
+    }
+    actions: list[Action] = []
+    for excess in range(1, len(levels)):
+        # The strictest action set for this excess or any smaller one: never milder further up.
+        applicable = [a for steps, a in ladder_actions.items() if steps <= excess]
+        actions.append(max(applicable) if applicable else Action.CONFIRM)
+
+    settings: dict[str, Setting] = {}
+    for key, entry in merged.items():
+        settings[key_path(*key)] = Setting(
+            key_path(*key), entry.value, entry.source, entry.locked, entry.added_by
+        )
+
+    default_clearance = level_at("discovery", "default_clearance")
+    groups: list[Group] = []
+    for key, entry in settings_for(("groups",)):
+        if key[2] != "name":
+            continue
+        name = str(entry.value)
+        clearance_key = key_path("groups", name, "clearance")
+        if clearance_key not in settings:
+            # No clearance given: the default for groups, from wherever that came.
+            default_setting = settings[key_path("discovery", "default_clearance")]
+            settings[clearance_key] = Setting(
+                clearance_key, default_clearance.name, default_setting.source, False
+            )
+        folders, outbox, members, external, colour = (
+            merged[k].value if (k := ("groups", name, f)) in merged else None
+            for f in ("folders", "outbox", "members", "external", "colour")
+        )
+        groups.append(
+            Group(
+                name=name,
+                folders=_paths(folders, home),
+                clearance=by_name[str(settings[clearance_key].value)],
+                outbox=expand_home(str(outbox), home) if outbox is not None else None,
+                members=members if isinstance(members, int) else None,
+                external=external if isinstance(external, bool) else None,
+                colour=colour if isinstance(colour, str) else None,
+                source=entry.source,
+            )
+        )
+    groups = [group for group in groups if group.folders]
+
+    discovery = Discovery(
+        enabled=bool(merged[("discovery", "enabled")].value),
+        default_clearance=default_clearance,
+        roots=_paths(merged[("discovery", "roots")].value, home),
+        exclude=tuple(str(item) for item in _as_list(merged[("discovery", "exclude")].value)),
+    )
+    canonical = canonical_form(settings)
+    if error is not None:
+        canonical += "\nhold-everything: " + str(error)
+    discovered: list[Group] = []
+    if discover and discovery.enabled:
+        discovered = discover_groups(
+            home,
+            clearance=default_clearance,
+            extra_roots=discovery.roots,
+            exclude=discovery.exclude,
+            claimed=[folder for group in groups for folder in group.folders],
+            taken_names=[group.name for group in groups],
+        )
+    return Policy(
+        levels=levels,
+        unscannable=level_at("levels", "unscannable"),
+        unknown_mip_label=level_at("levels", "unknown_mip_label"),
+        unmapped=level_at("levels", "unmapped"),
+        mappings=mappings,
+        actions=tuple(actions),
+        groups=(*groups, *discovered),
+        discovery=discovery,
+        ui=UiPermissions(
+            allow_pause=bool(merged[("ui", "allow_pause")].value),
+            allow_quit=bool(merged[("ui", "allow_quit")].value),
+        ),
+        settings=settings,
+        sources=sources,
+        notes=tuple(notes),
+        error=error,
+        sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+    )
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _read(
+    path: Path, source: Source, ladder: Sequence[str] | None, *, required: bool
+) -> tuple[Layer | None, SourceFile, PolicyError | None]:
+    role: Literal["system", "user"] = "system" if source.kind == "system" else "user"
+    try:
+        layer = read_layer(path, source, ladder)
+    except FileNotFoundError:
+        if not required:
+            return None, SourceFile(role, path, "missing"), None
+        error = PolicyError(
+            path,
+            line=None,
+            key=None,
+            expected="a policy file",
+            got="no file there",
+            hint="check the path, or leave out --policy to use the installed policy",
+        )
+        return None, SourceFile(role, path, "invalid"), error
+    except PolicyError as error:
+        try:
+            digest: str | None = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            digest = None
+        return None, SourceFile(role, path, "invalid", digest), error
+    return layer, SourceFile(role, path, "loaded", layer.sha256), None
+
+
+def load_policy(
+    system_path: Path | None = None,
+    user_path: Path | None = None,
+    *,
+    system_required: bool = False,
+    home: Path | None = None,
+    discover: bool = True,
+    data_dir: Path | None = None,
+    include_user: bool = True,
+) -> Policy:
+    """The effective policy. Never raises for a bad file: it holds everything instead.
+
+    `system_path` defaults to this OS's location (``system_policy_path()``); when it was
+    given explicitly (``--policy``), pass ``system_required=True`` so a missing file is an
+    error rather than "no policy installed". `user_path` defaults to ``user_settings_path``
+    (inside `data_dir` when given); `include_user=False` leaves user settings out (to check
+    a system policy on its own). `home` is where ``~`` and the sync roots are (tests pass a
+    temporary folder); `discover` lists groups under known sync roots.
+    """
+    home = home if home is not None else Path.home()
+    system_path = system_path if system_path is not None else system_policy_path()
+    user_path = user_path if user_path is not None else user_settings_path(data_dir, home=home)
+
+    system, system_file, system_error = _read(
+        system_path, Source("system", system_path), None, required=system_required
+    )
+    installed = system_file.status != "missing"
+    if system is not None and ("levels", "order") in system.values:
+        system_ladder: tuple[str, ...] | None = tuple(
+            str(name) for name in _as_list(system.values[("levels", "order")])
+        )
+    else:
+        system_ladder = DEFAULT_LEVELS if installed else None
+    user: Layer | None = None
+    user_file: SourceFile | None = None
+    user_error: PolicyError | None = None
+    if include_user:
+        user, user_file, user_error = _read(
+            user_path, Source("user", user_path), system_ladder, required=False
+        )
+
+    ladder: tuple[str, ...] = system_ladder or DEFAULT_LEVELS
+    if system_ladder is None and user is not None and ("levels", "order") in user.values:
+        ladder = tuple(str(name) for name in _as_list(user.values[("levels", "order")]))
+    built_in, notes = built_in_layer(ladder)
+    merged, merge_notes = merge(built_in, system, user, ladder, managed=installed)
+    if ("levels", "order") not in merged:
+        merged[("levels", "order")] = _Merged(list(ladder), BUILT_IN, False)
+    error = system_error or user_error
+    if error is not None and system_error is not None and user_error is not None:
+        error.others.extend(user_error.all())
+    return build_policy(
+        merged,
+        ladder,
+        home=home,
+        discover=discover,
+        sources=(system_file,) if user_file is None else (system_file, user_file),
+        notes=[*notes, *merge_notes],
+        error=error,
+    )
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _paths(value: object, home: Path) -> tuple[Path, ...]:
+    return tuple(expand_home(str(item), home) for item in _as_list(value))

@@ -338,3 +338,16 @@ def test_action_ladder_never_gets_milder_across_layers(tmp_path: Path) -> None:
     assert [a.value for a in policy.actions] == ["confirm", "block", "block", "block"]
     assert policy.action_for(0) is None
     assert policy.action_for(9) is Action.BLOCK
+
+
+def test_invalid_system_policy_keeps_its_group_folders_watched(tmp_path: Path) -> None:
+    # A typo in one value must not leave the group's folder unwatched (that would fail open).
+    system = tmp_path / "policy.toml"
+    system.write_text(
+        '[[groups]]\nname = "Family"\nfolders = ["~/Dropbox/Family"]\nclearance = "SECRTE"\n'
+    )
+    policy = load_policy(system, tmp_path / "none.toml", system_required=True, home=tmp_path)
+    assert policy.hold_everything
+    family = policy.group("Family")
+    assert family is not None
+    assert family.folders == (tmp_path / "Dropbox" / "Family",)

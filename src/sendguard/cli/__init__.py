@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from sendguard import __version__
-from sendguard.cli import policy, scan
+from sendguard.cli import engine, policy, scan
 
 EXIT_USAGE = 2
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scan.register(commands)
     policy.register(commands)
+    engine.register(commands)
     return parser
 
 

@@ -12,8 +12,9 @@ import hashlib
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path, PureWindowsPath
 from typing import Literal
@@ -642,7 +643,7 @@ def load_policy(
     error = system_error or user_error
     if error is not None and system_error is not None and user_error is not None:
         error.others.extend(user_error.all())
-    return build_policy(
+    policy = build_policy(
         merged,
         ladder,
         home=home,
@@ -651,6 +652,49 @@ def load_policy(
         notes=[*notes, *merge_notes],
         error=error,
     )
+    if system_error is not None:
+        salvaged = salvage_groups(system_path, home, policy.levels[0])
+        if salvaged:
+            claimed = {folder for group in salvaged for folder in group.folders}
+            others = [g for g in policy.groups if not claimed.intersection(g.folders)]
+            policy = replace(policy, groups=(*salvaged, *others))
+    return policy
+
+
+def salvage_groups(path: Path, home: Path, lowest: Level) -> list[Group]:
+    """The groups of a policy that failed validation, read leniently (name and folders only).
+
+    An invalid policy holds everything — but only in folders the engine watches. Without
+    this, a typo in one clearance would leave that group's folder unwatched: fail open.
+    Their clearance is the lowest level; in hold-everything mode nothing passes anyway.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    entries = data.get("groups")
+    if not isinstance(entries, list):
+        return []
+    groups: list[Group] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        name, folders = entry.get("name"), entry.get("folders")
+        if not isinstance(name, str) or not isinstance(folders, list):
+            continue
+        paths = tuple(expand_home(f, home) for f in folders if isinstance(f, str) and f)
+        outbox = entry.get("outbox")
+        if paths:
+            groups.append(
+                Group(
+                    name=name,
+                    folders=paths,
+                    clearance=lowest,
+                    outbox=expand_home(outbox, home) if isinstance(outbox, str) else None,
+                    source=Source("system", path),
+                )
+            )
+    return groups
 
 
 def _as_list(value: object) -> list[object]:

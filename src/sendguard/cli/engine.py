@@ -1,0 +1,314 @@
+"""``sendguard run`` and ``sendguard held``: the guard engine without the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from sendguard.display import visible
+from sendguard.engine.answers import AnswerRefused, carry_out
+from sendguard.engine.decider import (
+    Answer,
+    Decider,
+    FixedDecider,
+    HoldDecider,
+    TerminalDecider,
+)
+from sendguard.engine.guard import Engine, EngineConfig, EngineListener
+from sendguard.engine.holdarea import HoldArea
+from sendguard.paths import default_data_dir, default_not_shared_dir
+from sendguard.policy import Policy, load_policy
+from sendguard.policy.decide import Decision
+from sendguard.store.journal import HoldRecord, Journal, JournalError, State
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        type=Path,
+        help="use FILE as the system policy instead of the OS location (for tests and trials)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help=f"where the journal and the hold area live (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--not-shared",
+        metavar="DIR",
+        type=Path,
+        help=f"where files not shared are kept (default: {default_not_shared_dir()})",
+    )
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run_parser = commands.add_parser(
+        "run",
+        help="watch the group folders and hold labelled files (the engine without the app)",
+        description=(
+            "Watch every group folder of the policy. A labelled file shared into a group"
+            " cleared below its label is held and a decision is asked for; everything else"
+            " passes untouched. Stops with Ctrl-C."
+        ),
+    )
+    run_parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="run without the desktop app (required in this version)",
+    )
+    run_parser.add_argument(
+        "--decide",
+        choices=("ask", "hold", "share", "dont-share"),
+        default="hold",
+        help=(
+            "who answers: ask on this terminal; hold (default: files stay held for `sendguard"
+            " held`); share or dont-share every held file (for trials)"
+        ),
+    )
+    _common(run_parser)
+    run_parser.set_defaults(handler=run)
+
+    held = commands.add_parser(
+        "held",
+        help="list the held files, or share or return one",
+        description="The files SendGuard holds, waiting for a decision.",
+    )
+    held_commands = held.add_subparsers(dest="held_command", metavar="COMMAND")
+    held.set_defaults(handler=lambda args: _usage(held, "choose list, share or return"))
+
+    listing = held_commands.add_parser("list", help="list the held files")
+    listing.add_argument("--json", action="store_true", help="one JSON object per held file")
+    _common(listing)
+    listing.set_defaults(handler=held_list)
+
+    share = held_commands.add_parser(
+        "share",
+        help="share a held file with its group",
+        description=(
+            "Release a held file into the group folder it was headed for. Where the policy"
+            " asks for it, give the group's name (--group-name) and a reason (--reason)."
+        ),
+        epilog="exit status: 0 shared, 1 refused (the reason is printed), 2 usage error",
+    )
+    share.add_argument("id", type=int, metavar="ID", help="the number shown by `held list`")
+    share.add_argument("--group-name", metavar="NAME", help="the group's name, typed out")
+    share.add_argument("--reason", metavar="TEXT", help="why this is the right group")
+    _common(share)
+    share.set_defaults(handler=held_share)
+
+    give_back = held_commands.add_parser(
+        "return",
+        help='do not share a held file: move it to the "Not shared" folder',
+        epilog="exit status: 0 returned, 1 refused, 2 usage error",
+    )
+    give_back.add_argument("id", type=int, metavar="ID", help="the number shown by `held list`")
+    _common(give_back)
+    give_back.set_defaults(handler=held_return)
+
+
+def _usage(parser: argparse.ArgumentParser, message: str) -> int:
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    return load_policy(args.policy, system_required=args.policy is not None, data_dir=args.data_dir)
+
+
+def _config(args: argparse.Namespace) -> EngineConfig:
+    return EngineConfig(
+        data_dir=args.data_dir or default_data_dir(),
+        not_shared=args.not_shared or default_not_shared_dir(),
+    )
+
+
+class _Printer(EngineListener):
+    """Events as lines on stdout, one per event, for a person or a log collector."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
+
+    def held(self, record: HoldRecord, decision: Decision) -> None:
+        level = decision.level.name if decision.level else "unknown"
+        why = decision.hold_reason or f"{level} is above {decision.clearance}"
+        self._say(
+            f'held #{record.id} {visible(record.origin.name)} for "{visible(record.group_name)}":'
+            f" {why}"
+        )
+
+    def released(self, record: HoldRecord, target: Path, confirmed: bool) -> None:
+        how = "shared after confirmation" if confirmed else "passed"
+        self._say(f"{how}: {visible(str(target))}")
+
+    def returned(self, record: HoldRecord, target: Path, reason: str) -> None:
+        self._say(f"not shared: {visible(record.origin.name)} is in {visible(str(target))}")
+
+    def notified(self, path: Path, decision: Decision) -> None:
+        level = decision.level.name if decision.level else "unknown"
+        self._say(f"shared (policy says notify): {visible(str(path))} is {level}")
+
+    def problem(self, message: str) -> None:
+        self._say(f"problem: {visible(message)}")
+
+
+def _decider(choice: str) -> Decider:
+    if choice == "ask":
+        return TerminalDecider()
+    if choice == "share":
+        return FixedDecider(share=True)
+    if choice == "dont-share":
+        return FixedDecider(share=False)
+    return HoldDecider()
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        print(
+            "sendguard run: error: the desktop app is not part of this version;"
+            " add --headless to run the engine on its own",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    policy = _policy(args)
+    config = _config(args)
+    if policy.error is not None:
+        print(f"The policy cannot be used, so every new file is held:\n  {policy.error}")
+    if not policy.groups:
+        print(
+            "No groups: the policy names none and none were found under the known sync"
+            " folders. Add [[groups]] to the policy (see docs/policy.md)."
+        )
+    try:
+        engine = Engine(policy, config, _decider(args.decide), _Printer())
+    except JournalError as exc:
+        print(f"sendguard run: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    engine.start()
+    print(f"Policy sha256 {policy.sha256}")
+    for group in policy.groups:
+        folders = ", ".join(visible(str(folder)) for folder in group.folders)
+        print(f'Watching "{visible(group.name)}" (cleared for {group.clearance}): {folders}')
+    held = engine.held_files()
+    if held:
+        print(f"{len(held)} file(s) held from before; see `sendguard held list`.")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        engine.stop()
+    print("Stopped.")
+    return EXIT_OK
+
+
+def _open_holds(args: argparse.Namespace) -> HoldArea:
+    config = _config(args)
+    journal = Journal(config.data_dir / "journal.sqlite3")
+    return HoldArea(journal, config.data_dir / "hold", config.not_shared_root)
+
+
+def held_list(args: argparse.Namespace) -> int:
+    try:
+        holds = _open_holds(args)
+    except JournalError as exc:
+        print(f"sendguard held list: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    records = holds.journal.in_states(State.HELD)
+    holds.journal.close()
+    if args.json:
+        for record in records:
+            print(
+                json.dumps(
+                    {
+                        "id": record.id,
+                        "group": record.group_name,
+                        "file": record.origin.name,
+                        "headed_for": str(record.origin),
+                        "held_at": str(record.held),
+                        "level": record.level,
+                        "action": record.action,
+                        "sha256": record.sha256,
+                        "since": record.created,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return EXIT_OK
+    if not records:
+        print("No files are held.")
+        return EXIT_OK
+    print(f"{'ID':>5}  {'GROUP':20}  {'LEVEL':12}  {'SINCE':16}  FILE")
+    for record in records:
+        since = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created))
+        print(
+            f"{record.id:>5}  {visible(record.group_name)[:20]:20}  {(record.level or '?')[:12]:12}"
+            f"  {since:16}  {visible(record.origin.name)}"
+        )
+    return EXIT_OK
+
+
+def _answer(args: argparse.Namespace, answer_for: Answer, verb: str) -> int:
+    policy = _policy(args)
+    try:
+        holds = _open_holds(args)
+    except JournalError as exc:
+        print(f"sendguard held {verb}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        record = holds.journal.get(args.id)
+        if record is None:
+            print(f"sendguard held {verb}: error: no held file #{args.id}", file=sys.stderr)
+            return EXIT_USAGE
+        group = policy.group(record.group_name)
+        if group is None:
+            print(
+                f"sendguard held {verb}: the group {record.group_name!r} is not in the policy"
+                " any more; the file stays held",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        try:
+            target = carry_out(holds, record, group, answer_for)
+        except AnswerRefused as exc:
+            print(f"sendguard held {verb}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{visible(record.origin.name)} → {visible(str(target))}")
+        return EXIT_OK
+    finally:
+        holds.journal.close()
+
+
+def held_share(args: argparse.Namespace) -> int:
+    return _answer(
+        args,
+        Answer(args.id, share=True, typed_name=args.group_name, justification=args.reason),
+        "share",
+    )
+
+
+def held_return(args: argparse.Namespace) -> int:
+    return _answer(args, Answer(args.id, share=False), "return")

@@ -1,0 +1,1 @@
+"""The guard engine: watch group folders, hold labelled arrivals, release or return them."""

@@ -1,0 +1,187 @@
+"""Who answers "share or not?": the GUI, a terminal, a script in tests, or nobody.
+
+The engine hands a `Batch` (the files that arrived together for one group) to a `Decider`
+and goes on; the decider replies later, from any thread, through the callback it was given.
+A decider that never replies leaves the files held — SendGuard never shares on a timeout.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from sendguard.display import visible
+from sendguard.labels import Findings
+from sendguard.policy import Action, Group
+from sendguard.policy.decide import Decision
+
+
+@dataclass(frozen=True)
+class PromptItem:
+    hold_id: int
+    name: str
+    findings: Findings
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Batch:
+    group: Group
+    items: tuple[PromptItem, ...]
+
+    @property
+    def strictest(self) -> Action:
+        actions = [item.decision.action for item in self.items if item.decision.action]
+        return max(actions, default=Action.CONFIRM)
+
+
+@dataclass(frozen=True)
+class Answer:
+    hold_id: int
+    share: bool
+    typed_name: str | None = None
+    justification: str | None = None
+
+
+Reply = Callable[[Sequence[Answer]], None]
+
+
+class Decider(Protocol):
+    def ask(self, batch: Batch, reply: Reply) -> None:
+        """Ask about `batch`; call `reply` (from any thread, at any time, or never)."""
+
+
+def same_group_name(typed: str | None, name: str) -> bool:
+    """Typed names match case- and width-insensitively (ＦＡＭＩＬＹ is Family)."""
+    if typed is None:
+        return False
+
+    def fold(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+    return fold(typed) == fold(name)
+
+
+def answer_problem(action: Action | None, answer: Answer, group: Group) -> str | None:
+    """Why a "share" answer does not meet what the policy asks for, or None when it does."""
+    if not answer.share:
+        return None
+    if action is Action.BLOCK:
+        return "the policy does not allow this file to be shared with this group"
+    if action in (Action.TYPE_GROUP_NAME, Action.JUSTIFY) and not same_group_name(
+        answer.typed_name, group.name
+    ):
+        return f'sharing needs the group\'s name typed out: "{group.name}"'
+    if action is Action.JUSTIFY and not (answer.justification or "").strip():
+        return "sharing needs a reason (the justification)"
+    return None
+
+
+class HoldDecider:
+    """No one to ask (head-less, ``--decide hold``): files stay held until decided elsewhere."""
+
+    def ask(self, batch: Batch, reply: Reply) -> None:
+        return None
+
+
+class FixedDecider:
+    """Answers every batch the same way (``--decide share`` / ``dont-share``, and tests).
+
+    Sharing states the group's name and a reason, as a person would have to.
+    """
+
+    def __init__(self, share: bool, justification: str = "decided by --decide share") -> None:
+        self.share = share
+        self.justification = justification
+        self.asked: list[Batch] = []
+
+    def ask(self, batch: Batch, reply: Reply) -> None:
+        self.asked.append(batch)
+        reply(
+            [
+                Answer(
+                    item.hold_id,
+                    self.share,
+                    typed_name=batch.group.name if self.share else None,
+                    justification=self.justification if self.share else None,
+                )
+                for item in batch.items
+            ]
+        )
+
+
+class ScriptedDecider:
+    """Tests: a function decides each batch; every batch asked is kept for assertions."""
+
+    def __init__(self, decide: Callable[[Batch], Sequence[Answer] | None]) -> None:
+        self.decide = decide
+        self.asked: list[Batch] = []
+        self._lock = threading.Lock()
+
+    def ask(self, batch: Batch, reply: Reply) -> None:
+        with self._lock:
+            self.asked.append(batch)
+        answers = self.decide(batch)
+        if answers is not None:
+            reply(answers)
+
+
+class TerminalDecider:
+    """``--decide ask``: prompts on the terminal, one batch at a time, in its own thread."""
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self._lock = threading.Lock()
+
+    def ask(self, batch: Batch, reply: Reply) -> None:
+        threading.Thread(
+            target=self._prompt, args=(batch, reply), name="sendguard-prompt", daemon=True
+        ).start()
+
+    def _prompt(self, batch: Batch, reply: Reply) -> None:
+        with self._lock:
+            out = self.stdout
+            group = batch.group
+            print(f'\n=== Share with "{visible(group.name)}"? ===', file=out)
+            if group.external:
+                print("    This group includes people outside your organisation.", file=out)
+            if group.members:
+                print(f"    {group.members} members", file=out)
+            answers: list[Answer] = []
+            for item in batch.items:
+                decision = item.decision
+                level = decision.level.name if decision.level else "unknown"
+                print(f"\n  {visible(item.name)}", file=out)
+                print(f"    {level} (clearance of this group: {decision.clearance})", file=out)
+                for line in decision.explanation:
+                    print(f"    - {line}", file=out)
+                answers.append(self._ask_one(item, group))
+            reply(answers)
+
+    def _line(self, prompt: str) -> str:
+        print(prompt, end="", file=self.stdout, flush=True)
+        line = self.stdin.readline()
+        return line.rstrip("\n")
+
+    def _ask_one(self, item: PromptItem, group: Group) -> Answer:
+        action = item.decision.action
+        if action is Action.BLOCK:
+            print(
+                "    The policy does not allow sharing this file here. Not shared.",
+                file=self.stdout,
+            )
+            return Answer(item.hold_id, share=False)
+        choice = self._line("    Share it? [y/N] ").strip().lower()
+        if choice not in ("y", "yes"):
+            return Answer(item.hold_id, share=False)
+        typed = justification = None
+        if action in (Action.TYPE_GROUP_NAME, Action.JUSTIFY):
+            typed = self._line(f'    Type the group\'s name ("{visible(group.name)}"): ')
+        if action is Action.JUSTIFY:
+            justification = self._line("    Why is this the right group? ")
+        return Answer(item.hold_id, share=True, typed_name=typed, justification=justification)

@@ -1,0 +1,261 @@
+"""Hold, release and return files: every step journaled first, every move no-replace.
+
+The invariant: a file SendGuard touches exists, byte-identical, in exactly one place it can
+name — the group folder, the hold area, or the "Not shared" folder — after any crash.
+``recover()`` finishes or rolls back whatever a crash interrupted and is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sendguard.engine import crashpoints
+from sendguard.engine.fsops import (
+    PARTIAL_MARK,
+    free_name,
+    fsync_dir,
+    move_no_replace,
+    sha256_file,
+)
+from sendguard.store.journal import HoldRecord, Journal, State
+
+NOTE_SUFFIX = ".sendguard-note.txt"
+
+
+class ChangedWhileHeld(Exception):
+    """The held file's bytes differ from those classified: it is not released."""
+
+
+@dataclass
+class Recovery:
+    """What start-up recovery found."""
+
+    #: Files still held (waiting for a decision or for classification).
+    held: list[HoldRecord] = field(default_factory=list)
+    #: Files whose hold never happened: back in the group folder, to be looked at again.
+    requeue: list[HoldRecord] = field(default_factory=list)
+    #: Steps finished by recovery, for the log.
+    finished: list[str] = field(default_factory=list)
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+class HoldArea:
+    """The hold folder (private, outside every watched tree) and the "Not shared" folder."""
+
+    def __init__(self, journal: Journal, hold_root: Path, not_shared_root: Path) -> None:
+        self.journal = journal
+        self.hold_root = hold_root
+        self.not_shared_root = not_shared_root
+        hold_root.mkdir(parents=True, exist_ok=True)
+        os.chmod(hold_root, 0o700)  # held files are nobody else's business
+
+    # --- the three steps ----------------------------------------------------------------
+
+    def hold(self, origin: Path, group_name: str, batch: str) -> HoldRecord | None:
+        """Move `origin` into the hold area. None when it vanished before it could be held."""
+        slot = self.hold_root / f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
+        held = slot / origin.name
+        hold_id = self.journal.begin_hold(
+            batch=batch, group_name=group_name, origin=origin, held=held
+        )
+        crashpoints.point("hold.journaled")
+        try:
+            slot.mkdir(mode=0o700)
+            move_no_replace(origin, held)
+        except FileNotFoundError:
+            self.journal.update(hold_id, state=State.VANISHED)
+            _remove_empty(slot)
+            return None
+        except OSError as exc:
+            # Nothing moved (the move is atomic or copy-then-unlink): the file stays put.
+            self.journal.update(hold_id, state=State.VANISHED, error=f"could not hold: {exc}")
+            _remove_empty(slot)
+            raise
+        crashpoints.point("hold.moved")
+        self.journal.update(
+            hold_id, state=State.HELD, sha256=sha256_file(held), size=held.stat().st_size
+        )
+        crashpoints.point("hold.recorded")
+        record = self.journal.get(hold_id)
+        assert record is not None
+        return record
+
+    def release(self, record: HoldRecord, folder: Path) -> Path:
+        """Move a held file into `folder` under its own name (or a free conflict name)."""
+        if record.sha256 is not None and sha256_file(record.held) != record.sha256:
+            raise ChangedWhileHeld(f"{record.held} changed while held; it stays held")
+        return self._move_out(record, folder, State.RELEASING, State.RELEASED, "release")
+
+    def give_back(self, record: HoldRecord, reason: str) -> Path:
+        """Move a held file into "Not shared/<group>", with a note of where it was headed."""
+        folder = self.not_shared_root / _safe_folder_name(record.group_name)
+        target = self._move_out(record, folder, State.RETURNING, State.RETURNED, "return")
+        self._write_note(target, record, reason)
+        return target
+
+    def _move_out(
+        self, record: HoldRecord, folder: Path, doing: State, done: State, step: str
+    ) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        while True:
+            target = free_name(folder, record.origin.name)
+            self.journal.update(record.id, state=doing, target=target)
+            crashpoints.point(f"{step}.journaled")
+            try:
+                move_no_replace(record.held, target)
+            except FileExistsError:
+                continue  # taken between the check and the move: the next free name
+            break
+        crashpoints.point(f"{step}.moved")
+        self.journal.update(record.id, state=done)
+        crashpoints.point(f"{step}.recorded")
+        _remove_empty(record.held.parent)
+        return target
+
+    def _write_note(self, target: Path, record: HoldRecord, reason: str) -> None:
+        note = target.with_name(target.name + NOTE_SUFFIX)
+        text = (
+            f"SendGuard did not share this file.\n\n"
+            f"File: {target.name}\n"
+            f"It was headed for: {record.origin}\n"
+            f"Group: {record.group_name}\n"
+            f"Why: {reason}\n"
+            f"When: {time.strftime('%Y-%m-%d %H:%M:%S')}\n\n"
+            "To share it after all, move it into the group's folder yourself.\n"
+        )
+        try:
+            with open(free_name(note.parent, note.name), "x", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError:
+            pass  # the note is a courtesy; the file itself is safe
+
+    # --- recovery -----------------------------------------------------------------------
+
+    def recover(self) -> Recovery:
+        """Finish or roll back every step a crash interrupted. Safe to run any number of times."""
+        result = Recovery()
+        for record in self.journal.open_holds():
+            if record.state is State.HOLDING:
+                self._recover_holding(record, result)
+            elif record.state is State.HELD:
+                self._recover_held(record, result)
+            elif record.state in (State.RELEASING, State.RETURNING):
+                self._recover_moving_out(record, result)
+        self._remove_partials()
+        return result
+
+    def _recover_holding(self, record: HoldRecord, result: Recovery) -> None:
+        origin, held = record.origin, record.held
+        if _exists(held) and _exists(origin):
+            if _same_file(origin, held) or sha256_file(origin) == sha256_file(held):
+                # A link-then-unlink or copy-then-unlink move stopped before its unlink.
+                os.unlink(origin)
+                fsync_dir(origin.parent)
+            else:
+                # The held copy is whole (it is only named after it was verified); the file
+                # now in the group folder is a new one, to be looked at as an arrival.
+                result.requeue.append(record)
+        if _exists(held):
+            self.journal.update(
+                record.id, state=State.HELD, sha256=sha256_file(held), size=held.stat().st_size
+            )
+            result.finished.append(f"hold of {origin.name} finished")
+            refreshed = self.journal.get(record.id)
+            assert refreshed is not None
+            result.held.append(refreshed)
+        elif _exists(origin):
+            self.journal.update(record.id, state=State.VANISHED, error="hold rolled back")
+            _remove_empty(held.parent)
+            result.requeue.append(record)
+            result.finished.append(f"hold of {origin.name} rolled back")
+        else:
+            self.journal.update(record.id, state=State.VANISHED)
+            _remove_empty(held.parent)
+
+    def _recover_held(self, record: HoldRecord, result: Recovery) -> None:
+        if _exists(record.held):
+            if record.sha256 is None:
+                self.journal.update(record.id, sha256=sha256_file(record.held))
+                record = self.journal.get(record.id) or record
+            result.held.append(record)
+        else:
+            self.journal.update(
+                record.id, state=State.VANISHED, error="the held file was removed by hand"
+            )
+
+    def _recover_moving_out(self, record: HoldRecord, result: Recovery) -> None:
+        held, target = record.held, record.target
+        if target is not None:
+            for partial in target.parent.glob(glob.escape(f".{target.name}") + f"{PARTIAL_MARK}*"):
+                partial.unlink(missing_ok=True)  # a copy cut short; the held file is whole
+        releasing = record.state is State.RELEASING
+        done = State.RELEASED if releasing else State.RETURNED
+        step = "release" if releasing else "return"
+        if (
+            target is not None
+            and _exists(target)
+            and _exists(held)
+            and (_same_file(target, held) or sha256_file(target) == record.sha256)
+        ):
+            # The move stopped before dropping the held name (link, or copy then unlink).
+            os.unlink(held)
+            fsync_dir(held.parent)
+        if target is not None and _exists(target) and not _exists(held):
+            self.journal.update(record.id, state=done)
+            _remove_empty(held.parent)
+            result.finished.append(f"{step} of {record.origin.name} finished")
+            return
+        if _exists(held):
+            # The move never happened (or its target name was taken since): do it now.
+            folder = record.target.parent if record.target is not None else record.origin.parent
+            if releasing:
+                self._move_out(record, folder, State.RELEASING, State.RELEASED, "release")
+            else:
+                self.give_back(record, "recorded as not shared before SendGuard stopped")
+            result.finished.append(f"{step} of {record.origin.name} finished")
+            return
+        self.journal.update(
+            record.id, state=done, error="not found after a restart (removed by hand?)"
+        )
+
+    def _remove_partials(self) -> None:
+        """Half-written copies of cross-file-system moves: their source is still whole."""
+        for root in (self.hold_root, self.not_shared_root):
+            if not root.is_dir():
+                continue
+            for path in root.rglob(f"*{PARTIAL_MARK}*"):
+                path.unlink(missing_ok=True)
+
+    def held_path_is_ours(self, path: Path) -> bool:
+        try:
+            path.resolve().relative_to(self.hold_root.resolve())
+        except ValueError:
+            return False
+        return True
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty, or already gone: nothing to tidy
+        folder.rmdir()
+
+
+def _safe_folder_name(name: str) -> str:
+    """A group's name as a single folder name (no separators, no dot-dot)."""
+    cleaned = "".join("_" if char in '/\\:*?"<>|\x00' else char for char in name).strip(" .")
+    return cleaned or "group"

@@ -1,0 +1,1 @@
+"""Durable state: the journal of holds (SQLite) and, later, the audit trail."""

@@ -1,0 +1,221 @@
+"""The journal: every hold, release and return step is written here before it is done.
+
+SQLite in WAL mode with ``synchronous=FULL``: once a step's row is committed it survives a
+crash or power loss, so recovery always knows what was under way. One connection per
+process, guarded by a lock (the watcher thread and the decider may both write).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS holds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    held TEXT NOT NULL,
+    target TEXT,
+    state TEXT NOT NULL,
+    sha256 TEXT,
+    size INTEGER,
+    verdict TEXT,
+    level TEXT,
+    action TEXT,
+    findings TEXT,
+    decision TEXT,
+    typed_name TEXT,
+    justification TEXT,
+    error TEXT,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS holds_state ON holds(state);
+"""
+
+
+class State(enum.StrEnum):
+    #: Intent recorded: the file is about to move from its group folder into the hold area.
+    HOLDING = "holding"
+    #: In the hold area, being classified or waiting for a decision.
+    HELD = "held"
+    #: Intent recorded: moving back into the group folder (`target`).
+    RELEASING = "releasing"
+    RELEASED = "released"
+    #: Intent recorded: moving into the "Not shared" folder (`target`).
+    RETURNING = "returning"
+    RETURNED = "returned"
+    #: The file was gone before it could be held (deleted or moved away by the user).
+    VANISHED = "vanished"
+
+
+OPEN_STATES = (State.HOLDING, State.HELD, State.RELEASING, State.RETURNING)
+
+
+@dataclass(frozen=True)
+class HoldRecord:
+    id: int
+    batch: str
+    group_name: str
+    origin: Path
+    held: Path
+    target: Path | None
+    state: State
+    sha256: str | None
+    size: int | None
+    verdict: str | None
+    level: str | None
+    action: str | None
+    findings: list[dict[str, Any]]
+    decision: str | None
+    typed_name: str | None
+    justification: str | None
+    error: str | None
+    created: float
+    updated: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> HoldRecord:
+        return cls(
+            id=row["id"],
+            batch=row["batch"],
+            group_name=row["group_name"],
+            origin=Path(row["origin"]),
+            held=Path(row["held"]),
+            target=Path(row["target"]) if row["target"] else None,
+            state=State(row["state"]),
+            sha256=row["sha256"],
+            size=row["size"],
+            verdict=row["verdict"],
+            level=row["level"],
+            action=row["action"],
+            findings=json.loads(row["findings"]) if row["findings"] else [],
+            decision=row["decision"],
+            typed_name=row["typed_name"],
+            justification=row["justification"],
+            error=row["error"],
+            created=row["created"],
+            updated=row["updated"],
+        )
+
+
+class JournalError(Exception):
+    """The journal cannot be opened or written: the engine holds everything and says why."""
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open the journal {path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+
+    def begin_hold(self, *, batch: str, group_name: str, origin: Path, held: Path) -> int:
+        now = time.time()
+        cursor = self._write(
+            "INSERT INTO holds(batch, group_name, origin, held, state, created, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (batch, group_name, str(origin), str(held), State.HOLDING.value, now, now),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def update(self, hold_id: int, **fields: Any) -> None:
+        """Set columns of one hold (``state=State.HELD, sha256=...``) in one durable commit."""
+        if not fields:
+            return
+        columns = []
+        values: list[Any] = []
+        for key, value in fields.items():
+            if key not in _UPDATABLE:
+                raise ValueError(f"not a journal column: {key}")
+            if key == "findings" and not isinstance(value, str | None):
+                value = json.dumps(value, ensure_ascii=False)
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, enum.Enum):
+                value = value.value
+            columns.append(f"{key} = ?")
+            values.append(value)
+        columns.append("updated = ?")
+        values.append(time.time())
+        values.append(hold_id)
+        self._write(f"UPDATE holds SET {', '.join(columns)} WHERE id = ?", tuple(values))
+
+    def get(self, hold_id: int) -> HoldRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM holds WHERE id = ?", (hold_id,)).fetchone()
+        return HoldRecord.from_row(row) if row else None
+
+    def in_states(self, *states: State) -> list[HoldRecord]:
+        marks = ", ".join("?" for _ in states)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM holds WHERE state IN ({marks}) ORDER BY id",
+                tuple(s.value for s in states),
+            ).fetchall()
+        return [HoldRecord.from_row(row) for row in rows]
+
+    def open_holds(self) -> list[HoldRecord]:
+        return self.in_states(*OPEN_STATES)
+
+    def history(self, limit: int = 500) -> Iterator[HoldRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM holds ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return (HoldRecord.from_row(row) for row in rows)
+
+
+_UPDATABLE = frozenset(
+    {
+        "target",
+        "state",
+        "sha256",
+        "size",
+        "verdict",
+        "level",
+        "action",
+        "findings",
+        "decision",
+        "typed_name",
+        "justification",
+        "error",
+        "held",
+        "batch",
+    }
+)

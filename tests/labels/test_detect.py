@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,52 @@ def test_time_budget_makes_a_scan_unscannable(tmp_path: Path) -> None:
     result = detect(path, limits=Limits(time_budget=0.0))
     assert result.verdict is Verdict.UNSCANNABLE
     assert "budget" in (result.unscannable_reason or "")
+
+
+def test_legacy_code_page_names_are_not_mistaken_for_overlap(tmp_path: Path) -> None:
+    # Names stored in cp437 (no UTF-8 flag) are shorter on disk than their UTF-8 form.
+    path = tmp_path / "cp437.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo("filename_with_æoå.txt")
+        info.flag_bits &= ~0x800
+        archive.writestr(info, b"hello")
+        archive.writestr("filename_without.txt", b"hello")
+    raw = path.read_bytes()
+    # zipfile sets the UTF-8 flag for non-ASCII names; store the name as cp437 instead.
+    utf8, cp437 = "filename_with_æoå.txt".encode(), "filename_with_æoå.txt".encode("cp437")
+    assert raw.count(utf8) == 2
+    path.write_bytes(_rewrite_names(raw, utf8, cp437))
+    result = detect(path)
+    assert result.verdict is Verdict.CLEAN, result.unscannable_reason
+
+
+def _rewrite_names(raw: bytes, old: bytes, new: bytes) -> bytes:
+    """Re-encode one member's name as the legacy code page, fixing lengths, flags, offsets."""
+    import struct
+
+    shift = len(old) - len(new)
+    out = bytearray(raw.replace(old, new))
+    # Local header of the first member: clear the UTF-8 flag, fix the name length.
+    struct.pack_into("<H", out, 6, struct.unpack_from("<H", out, 6)[0] & ~0x800)
+    struct.pack_into("<H", out, 26, len(new))
+    # Central directory entries: fix both entries' offsets and the first one's name.
+    eocd = out.rfind(b"PK\x05\x06")
+    cd_offset = struct.unpack_from("<I", out, eocd + 16)[0] - shift
+    struct.pack_into("<I", out, eocd + 16, cd_offset)
+    struct.pack_into("<I", out, eocd + 12, struct.unpack_from("<I", out, eocd + 12)[0] - shift)
+    position = cd_offset
+    first = True
+    while out[position : position + 4] == b"PK\x01\x02":
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", out, position + 28)
+        if first:
+            struct.pack_into(
+                "<H", out, position + 8, struct.unpack_from("<H", out, position + 8)[0] & ~0x800
+            )
+            struct.pack_into("<H", out, position + 28, len(new))
+            name_len = len(new)
+        else:
+            offset = struct.unpack_from("<I", out, position + 42)[0]
+            struct.pack_into("<I", out, position + 42, offset - shift)
+        first = False
+        position += 46 + name_len + extra_len + comment_len
+    return bytes(out)

@@ -557,3 +557,32 @@ MARKING_ALPHABET = st.sampled_from(
 def test_never_raises_on_marking_like_text(parts: list[str], zone: Zone) -> None:
     findings = find_markings("".join(parts), "here", zone)
     assert len({(f.system, f.marking) for f in findings}) == len(findings)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "For internal use only.",  # a docstring sentence in source code
+        '"internal",',  # a value in a JSON list
+        "internal",
+        "'Internal',",
+        "confidential",
+    ],
+)
+def test_lower_case_words_and_quoted_values_are_not_banners(line: str) -> None:
+    # Seen in the wild: Python packages' docstrings and JSON schemas flagged as labelled.
+    assert find_markings(line, "last lines", Zone.EDGE_LINE) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "marking"),
+    [
+        ("For Internal Use Only", "Internal Use Only"),
+        ("INTERNAL USE ONLY", "Internal Use Only"),
+        ('"CONFIDENTIAL"', "CONFIDENTIAL"),
+        ("Commercial in Confidence", "Commercial in Confidence"),
+    ],
+)
+def test_capitalised_banners_still_count(line: str, marking: str) -> None:
+    [finding] = find_markings(line, "first lines", Zone.EDGE_LINE)
+    assert finding.marking == marking

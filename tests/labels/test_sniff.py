@@ -78,3 +78,9 @@ def test_zip_carrying_a_pdf_header_is_a_polyglot() -> None:
 def test_self_extracting_stub_in_front_of_a_zip_is_an_archive() -> None:
     data = b"MZ\x90\x00" + bytes(range(256)) * 8 + _zip_bytes({"a.txt": b"hi"})
     assert sniff(Source("setup.exe", data=data)).format is Format.ZIP
+
+
+def test_stray_zip_signature_inside_a_binary_is_not_an_archive() -> None:
+    # Compiled Python files of zip tests carry the end-of-directory bytes without a zip.
+    data = b"\xa7\r\r\n" + b"\x00\x01" * 100 + b"PK\x05\x06" + b"\x00" * 18 + b"\x03\x04" * 50
+    assert sniff(Source("test_zipimport.pyc", data=data)).format is Format.BINARY

@@ -225,7 +225,12 @@ _CONTENT_RE = re.compile(rf"[^\W_]|{_MASKED_PROSE}")
 #: Decoration that sets a word off as a banner: "*** Secret ***", "[Secret]", "**Secret**".
 #: Not sentence or CSV punctuation, nor the pipe that stands for a tab: "3,Restricted,2024"
 #: is a row of data.
-_DECORATION_RE = re.compile(r"[*=_~#\[\](){}<>\"'\-\u2013\u2014\u3010\u3011\u300a\u300b]")
+#: Quotes are not decoration either: ``"internal",`` is a value in a list.
+_DECORATION_RE = re.compile(r"[*=_~#\[\](){}<>\-\u2013\u2014\u3010\u3011\u300a\u300b]")
+#: Latin words of a term, for the case a banner is written in.
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
+#: Words a title leaves in lower case: "Commercial in Confidence", "Private and Confidential".
+_MINOR_WORDS = frozenset({"and", "in", "of", "for", "the", "to"})
 #: A word in capitals: two or more capital letters with no lower-case letter beside them.
 _CAPITALS_WORD_RE = re.compile(r"(?<![A-Za-z])[A-Z]{2,}(?![a-z])")
 #: Header/footer cells: tab stops, pipes, bullets, spaced dashes, brackets.
@@ -439,12 +444,20 @@ def _set_off(line: str, first: _Term, last: _Term) -> bool:
     return bool(_DECORATION_RE.search(before)) and bool(_DECORATION_RE.search(after))
 
 
-def _counts_in_banner(term: _Term, zone: Zone, upper_or_set_off: bool) -> bool:
+def _banner_case(text: str) -> bool:
+    """Banners are capitalised ("Internal Use Only", "CONFIDENTIAL"); "For internal use
+    only." is a sentence in a docstring. Scripts without case (CJK) always pass."""
+    return all(
+        word[0].isupper() or word in _MINOR_WORDS for word in _LATIN_WORD_RE.findall(text)
+    )
+
+
+def _counts_in_banner(term: _Term, text: str, zone: Zone, upper_or_set_off: bool) -> bool:
     if term.kind is _Kind.STATED:
         return False
     if zone is Zone.HEADER_FOOTER:
         return True
-    if term.kind is _Kind.HF_BANNER:
+    if term.kind is _Kind.HF_BANNER or not _banner_case(text):
         return False
     return not term.everyday or upper_or_set_off
 
@@ -492,7 +505,7 @@ def _line_terms(line: str, zone: Zone) -> list[tuple[_Term, str]]:
         for index in inside:
             term = terms[index]
             emphasised = set_off or line[term.start : term.end].isupper()
-            if _counts_in_banner(term, zone, emphasised):
+            if _counts_in_banner(term, line[term.start : term.end], zone, emphasised):
                 accepted.add(index)
 
     if zone is Zone.HEADER_FOOTER and len(accepted) < len(terms):

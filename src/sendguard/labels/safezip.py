@@ -67,7 +67,9 @@ def check_directory(archive: zipfile.ZipFile, archive_size: int, ctx: ScanContex
                 f"to {info.file_size} (more than {limits.max_compression_ratio:g}×)"
             )
         start = info.header_offset
-        end = start + _LOCAL_HEADER + len(info.orig_filename.encode("utf-8", "replace"))
+        # The name as stored: UTF-8 when flagged (bit 11), else the legacy code page.
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        end = start + _LOCAL_HEADER + len(info.orig_filename.encode(encoding, "replace"))
         end += info.compress_size
         spans.append((start, end, info.filename))
     if declared > limits.max_total_uncompressed and declared > limits.max_compression_ratio * max(

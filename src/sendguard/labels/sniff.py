@@ -110,12 +110,13 @@ def _markup_kind(head: bytes) -> Format | None:
 
 
 def _has_zip_directory(source: Source) -> bool:
+    """A zip directory that really opens (the signature alone turns up inside many binaries)."""
     if _EOCD not in source.tail(_EOCD_WINDOW):
         return False
     try:
-        with source.open() as handle:
-            return zipfile.is_zipfile(handle)
-    except OSError:
+        with source.open() as handle, zipfile.ZipFile(handle) as archive:
+            return bool(archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError):
         return False
 
 

@@ -167,3 +167,32 @@ def test_a_wrong_typed_name_keeps_the_file_held(world: World, running) -> None:
     wait(lambda: any(kind == "problem" for kind, _ in recorder.events))
     assert [r.origin.name for r in engine.held_files()] == ["plan.txt"]
     assert not (world.family / "plan.txt").exists()
+
+
+def test_a_file_still_open_for_writing_is_not_pulled_from_under_the_writer(
+    world: World, running
+) -> None:
+    _, decider, _ = running(settle_seconds=0.2)
+    path = world.family / "report.txt"
+    with open(path, "wb") as writer:
+        writer.write(TLP_RED)
+        writer.flush()
+        time.sleep(1.0)  # well past the settle time: the writer still has it open
+        assert path.exists()
+        assert not decider.asked
+    wait(lambda: bool(decider.asked))  # closed: now it is a share
+    assert not path.exists()
+
+
+def test_a_link_into_a_group_folder_is_held_as_unscannable(
+    world: World, running, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(CLEAN)
+    _engine, decider, _ = running()
+    (world.family / "link.txt").symlink_to(outside)
+    wait(lambda: bool(decider.asked))
+    [item] = decider.asked[0].items
+    assert item.findings.verdict.value == "unscannable"
+    assert "link" in (item.findings.unscannable_reason or "")
+    assert outside.read_bytes() == CLEAN  # the link was never followed

@@ -464,12 +464,10 @@ class Engine:
                 self._problem(f"could not finish a decision: {type(exc).__name__}: {exc}")
 
     def _classify(self, record: HoldRecord, group: Group, reason: str | None = None) -> None:
-        findings = self._scan(record.held, self.config.limits)
+        findings = self._held_findings(record, reason)
         if findings is None:
             self._problem(f"{record.held} disappeared from the hold area")
             return
-        if reason is not None:
-            findings.mark_unscannable(reason)
         decision = decide(findings, group, self.policy)
         self.journal.update(
             record.id,
@@ -491,6 +489,14 @@ class Engine:
         waiting = self._waiting[group.name]
         waiting.items.append(item)
         waiting.due = time.monotonic() + self.config.batch_window
+
+    def _held_findings(self, record: HoldRecord, reason: str | None) -> Findings | None:
+        if reason is not None:
+            # A link or special file: never read through it (it may point out of the tree).
+            findings = Findings(path=str(record.held), format="not a file")
+            findings.mark_unscannable(reason)
+            return findings
+        return self._scan(record.held, self.config.limits)
 
     def _flush_batches(self, now: float) -> None:
         for name, waiting in list(self._waiting.items()):

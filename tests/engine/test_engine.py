@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from sendguard.engine.decider import Answer, Batch
+from sendguard.engine.guard import watch_limit_message
 from sendguard.store.journal import State
 from tests.engine.conftest import CLEAN, TLP_RED, World, digest, wait
 
@@ -196,3 +201,63 @@ def test_a_link_into_a_group_folder_is_held_as_unscannable(
     assert item.findings.verdict.value == "unscannable"
     assert "link" in (item.findings.unscannable_reason or "")
     assert outside.read_bytes() == CLEAN  # the link was never followed
+
+
+def test_a_file_moved_in_from_outside_is_a_share(world: World, running, tmp_path: Path) -> None:
+    outside = tmp_path / "Downloads"
+    outside.mkdir()
+    (outside / "plan.txt").write_bytes(TLP_RED)
+    _, decider, _ = running()
+    os.rename(outside / "plan.txt", world.family / "plan.txt")
+    wait(lambda: bool(decider.asked))
+    assert decider.asked[0].items[0].name == "plan.txt"
+
+
+def test_the_watch_limit_message_says_how_to_raise_it(tmp_path: Path) -> None:
+    # The kernel's ENOSPC from inotify_add_watch cannot be provoked here without lowering a
+    # machine-wide limit, so the error is constructed; the message is what is under test.
+    message = watch_limit_message(OSError(errno.ENOSPC, "No space left on device"), tmp_path)
+    assert str(tmp_path) in message
+    assert "fs.inotify.max_user_watches" in message
+    limit = Path("/proc/sys/fs/inotify/max_user_watches").read_text().strip()
+    assert f"limit of {limit} watched folders" in message
+
+
+def test_a_save_through_a_temporary_name_is_a_share(world: World, running) -> None:
+    # How GNOME, Qt, LibreOffice and browsers save: write a temporary file, rename it.
+    _, decider, _ = running()
+    temporary = world.family / ".goutputstream-ABC123"
+    temporary.write_bytes(TLP_RED)
+    os.rename(temporary, world.family / "plan.txt")
+    wait(lambda: bool(decider.asked))
+    assert decider.asked[0].items[0].name == "plan.txt"
+
+
+def test_arrivals_lost_with_a_killed_engine_are_held_after_restart(world: World, running) -> None:
+    policy_file = world.root / "policy.toml"
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "sendguard", "run", "--headless", "--policy", str(policy_file),
+         "--data-dir", str(world.data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert engine.stdout is not None
+    while "Press Ctrl-C" not in engine.stdout.readline():
+        pass
+    engine.send_signal(signal.SIGSTOP)  # frozen: the events of what comes now are queued...
+    (world.family / "plan.txt").write_bytes(TLP_RED)
+    engine.kill()  # ...and die with it, never journaled
+    engine.wait(timeout=30)
+    _, decider, _ = running()
+    wait(lambda: bool(decider.asked))
+    assert decider.asked[0].items[0].name == "plan.txt"
+
+
+def test_files_added_while_cleanly_stopped_are_not_shares(world: World, running) -> None:
+    first, _, _ = running()
+    first.stop()
+    (world.family / "while-off.txt").write_bytes(TLP_RED)
+    _, decider, _ = running()
+    (world.family / "sentinel.txt").write_bytes(TLP_RED)
+    wait(lambda: bool(decider.asked))
+    assert [item.name for b in decider.asked for item in b.items] == ["sentinel.txt"]

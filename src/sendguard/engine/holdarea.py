@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import stat
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ class Recovery:
 
     #: Files still held (waiting for a decision or for classification).
     held: list[HoldRecord] = field(default_factory=list)
-    #: Files whose hold never happened: back in the group folder, to be looked at again.
+    #: Files recovery could not hold (not a plain file, or the move failed): back in the
+    #: group folder, to be looked at again. Held only in memory: a caller that stops
+    #: before acting on it loses it, so recovery finishes every hold it can instead.
     requeue: list[HoldRecord] = field(default_factory=list)
     #: Steps finished by recovery, for the log.
     finished: list[str] = field(default_factory=list)
@@ -49,6 +52,10 @@ def _same_file(one: Path, other: Path) -> bool:
         return os.path.samefile(one, other)
     except OSError:
         return False
+
+
+def _same_content(one: Path, other: Path) -> bool:
+    return _same_file(one, other) or sha256_file(one) == sha256_file(other)
 
 
 def _exists(path: Path) -> bool:
@@ -83,7 +90,23 @@ class HoldArea:
             _remove_empty(slot)
             return None
         except OSError as exc:
-            # Nothing moved (the move is atomic or copy-then-unlink): the file stays put.
+            if _exists(held) and not _exists(origin):
+                # The rename happened; only making it durable failed. The file is held, and
+                # says so: a record marked vanished would hide it from everyone.
+                self.journal.update(
+                    hold_id,
+                    state=State.HELD,
+                    sha256=sha256_file(held),
+                    size=held.stat().st_size,
+                    error=f"held, but the hold area could not be synced: {exc}",
+                )
+                record = self.journal.get(hold_id)
+                assert record is not None
+                return record
+            if _exists(held) and _exists(origin) and _same_content(origin, held):
+                # A verified copy is in place but the original could not be removed: keep
+                # the original only, so the file stays in exactly one place.
+                held.unlink()
             self.journal.update(hold_id, state=State.VANISHED, error=f"could not hold: {exc}")
             _remove_empty(slot)
             raise
@@ -162,6 +185,19 @@ class HoldArea:
 
     def _recover_holding(self, record: HoldRecord, result: Recovery) -> None:
         origin, held = record.origin, record.held
+        # Crash-harness fix: a hold cut short before its move is finished (rolled forward),
+        # not rolled back. Rolling back marked the record vanished and left only an
+        # in-memory `requeue` entry: if the process stopped again before the engine acted
+        # on it (kill -9 or power loss during start-up, a crash later in this recovery),
+        # the next recovery no longer knew of the file, and the next start took the
+        # labelled file as present at start-up: never held, never asked about. The record
+        # stays "holding" until the move is done, so this is safe to repeat.
+        if not _exists(held) and self._can_finish_hold(origin):
+            with contextlib.suppress(OSError):  # gone, or cannot move: requeued below
+                held.parent.mkdir(mode=0o700, exist_ok=True)
+                move_no_replace(origin, held)
+                crashpoints.point("hold.moved")
+        replaced = False
         if _exists(held) and _exists(origin):
             if _same_file(origin, held) or sha256_file(origin) == sha256_file(held):
                 # A link-then-unlink or copy-then-unlink move stopped before its unlink.
@@ -170,7 +206,7 @@ class HoldArea:
             else:
                 # The held copy is whole (it is only named after it was verified); the file
                 # now in the group folder is a new one, to be looked at as an arrival.
-                result.requeue.append(record)
+                replaced = True
         if _exists(held):
             self.journal.update(
                 record.id, state=State.HELD, sha256=sha256_file(held), size=held.stat().st_size
@@ -179,7 +215,10 @@ class HoldArea:
             refreshed = self.journal.get(record.id)
             assert refreshed is not None
             result.held.append(refreshed)
+            if replaced:
+                self._hold_replacement(record, result)
         elif _exists(origin):
+            # Only when the hold cannot be finished (not a plain file, or the move failed).
             self.journal.update(record.id, state=State.VANISHED, error="hold rolled back")
             _remove_empty(held.parent)
             result.requeue.append(record)
@@ -187,6 +226,30 @@ class HoldArea:
         else:
             self.journal.update(record.id, state=State.VANISHED)
             _remove_empty(held.parent)
+
+    @staticmethod
+    def _can_finish_hold(origin: Path) -> bool:
+        """A plain file with one name: links and hard-linked files go back to the engine,
+        which holds them with the reason it needs to give."""
+        try:
+            info = os.lstat(origin)
+        except OSError:
+            return False
+        return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
+
+    def _hold_replacement(self, record: HoldRecord, result: Recovery) -> None:
+        """Crash-harness fix, as in `_recover_holding`: the file that took the origin's name
+        while the hold was cut short gets a journaled hold of its own now, rather than only
+        an in-memory `requeue` entry that a second stop would lose."""
+        new = None
+        if self._can_finish_hold(record.origin):
+            with contextlib.suppress(OSError):  # cannot hold it: requeued below
+                new = self.hold(record.origin, record.group_name, record.batch)
+        if new is not None:
+            result.held.append(new)
+            result.finished.append(f"hold of the new {record.origin.name} done")
+        elif _exists(record.origin):
+            result.requeue.append(record)
 
     def _recover_held(self, record: HoldRecord, result: Recovery) -> None:
         if _exists(record.held):

@@ -447,9 +447,7 @@ def _set_off(line: str, first: _Term, last: _Term) -> bool:
 def _banner_case(text: str) -> bool:
     """Banners are capitalised ("Internal Use Only", "CONFIDENTIAL"); "For internal use
     only." is a sentence in a docstring. Scripts without case (CJK) always pass."""
-    return all(
-        word[0].isupper() or word in _MINOR_WORDS for word in _LATIN_WORD_RE.findall(text)
-    )
+    return all(word[0].isupper() or word in _MINOR_WORDS for word in _LATIN_WORD_RE.findall(text))
 
 
 def _counts_in_banner(term: _Term, text: str, zone: Zone, upper_or_set_off: bool) -> bool:

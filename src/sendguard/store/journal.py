@@ -176,6 +176,34 @@ class Journal:
         values.append(hold_id)
         self._write(f"UPDATE holds SET {', '.join(columns)} WHERE id = ?", tuple(values))
 
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row["value"]) if row else None
+
+    def set_meta(self, **values: str) -> None:
+        """Durable engine state (``alive``, ``stopped_cleanly``), in one commit."""
+        with self._lock:
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    self._db.executemany(
+                        "INSERT INTO meta(key, value) VALUES (?, ?)"
+                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        list(values.items()),
+                    )
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+
+    def released_into(self, since: float) -> set[Path]:
+        """Where files were released since `since` (our own moves into group folders)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT target FROM holds WHERE state = ? AND updated >= ? AND target IS NOT NULL",
+                (State.RELEASED.value, since),
+            ).fetchall()
+        return {Path(row["target"]) for row in rows}
+
     def get(self, hold_id: int) -> HoldRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM holds WHERE id = ?", (hold_id,)).fetchone()

@@ -182,7 +182,8 @@ class Layout:
 
     def open(self) -> tuple[Journal, HoldArea]:
         journal = Journal(self.journal_path)
-        return journal, HoldArea(journal, self.hold_root, self.not_shared)
+        # The "other-fs" mode tests the copy between file systems: one hold area only.
+        return journal, HoldArea(journal, self.hold_root, self.not_shared, per_file_system=False)
 
 
 def digest(data: bytes) -> str:
@@ -898,6 +899,7 @@ def engine_main(argv: Sequence[str]) -> int:
         not_shared=args.not_shared,
         batch_window=0.05,
         settle_seconds=0.3,
+        hold_per_file_system=False,
     )
     with filesystem_mode(Mode(args.mode)):
         engine = Engine(policy, config, FixedDecider(share=args.decide == "share"))

@@ -11,8 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-from sendguard.engine.decider import Answer, Batch
-from sendguard.engine.guard import watch_limit_message
+import pytest
+
+from sendguard.engine.decider import Answer, Batch, ScriptedDecider
+from sendguard.engine.guard import Engine, EngineConfig, watch_limit_message
+from sendguard.policy import load_policy
 from sendguard.store.journal import State
 from tests.engine.conftest import CLEAN, TLP_RED, World, digest, wait
 
@@ -261,3 +264,40 @@ def test_files_added_while_cleanly_stopped_are_not_shares(world: World, running)
     (world.family / "sentinel.txt").write_bytes(TLP_RED)
     wait(lambda: bool(decider.asked))
     assert [item.name for b in decider.asked for item in b.items] == ["sentinel.txt"]
+
+
+def test_a_group_on_another_file_system_is_held_by_one_rename_there(tmp_path: Path) -> None:
+    """A group folder on its own file system (a USB drive, a mounted share): the hold area
+    is made at the top of that file system, so holding is an atomic rename, not a copy."""
+    from tests.engine.test_faults import Unavailable, tmpfs
+
+    mount = tmp_path / "usb"
+    try:
+        context = tmpfs(mount, "4m")
+        context.__enter__()
+    except Unavailable as exc:  # pragma: no cover - CI runs as root and can mount
+        pytest.fail(f"cannot make a second file system here: {exc}")
+    try:
+        family = mount / "Family"
+        family.mkdir()
+        policy_file = tmp_path / "policy.toml"
+        policy_file.write_text(
+            f'[[groups]]\nname = "Family"\nfolders = ["{family}"]\nclearance = "PUBLIC"\n'
+            "[discovery]\nenabled = false\n"
+        )
+        policy = load_policy(policy_file, tmp_path / "none.toml", system_required=True)
+        decider = ScriptedDecider(lambda batch: None)
+        engine = Engine(policy, EngineConfig(data_dir=tmp_path / "data"), decider)
+        engine.start()
+        try:
+            (family / "plan.txt").write_bytes(TLP_RED)
+            wait(lambda: bool(decider.asked))
+            [record] = engine.held_files()
+            assert record.held.parent.parent == mount / f".sendguard-hold-{os.getuid()}"
+            assert os.stat(record.held).st_dev == os.stat(mount).st_dev
+            assert record.held.read_bytes() == TLP_RED
+            assert (os.stat(record.held.parent.parent).st_mode & 0o777) == 0o700
+        finally:
+            engine.stop()
+    finally:
+        context.__exit__(None, None, None)

@@ -214,7 +214,13 @@ def guarded(tmp_path: Path, group: Path, data_dir: Path, **config: object) -> It
     assert policy.error is None, policy.error
     recorder = Recorder()
     decider = ScriptedDecider(_keep_held)
-    settings: dict[str, object] = {"data_dir": data_dir, "batch_window": 0.05}
+    # These tests put the group and the hold area on different file systems to fault the
+    # copy between them: no hold area of its own on the group's file system.
+    settings: dict[str, object] = {
+        "data_dir": data_dir,
+        "batch_window": 0.05,
+        "hold_per_file_system": False,
+    }
     settings.update(config)
     engine = Engine(policy, EngineConfig(**settings), decider, recorder)  # type: ignore[arg-type]
     engine.start()

@@ -160,6 +160,9 @@ class EngineConfig:
     limits: Limits = DEFAULT_LIMITS
     #: Tests run without watchdog to drive arrivals and rescans themselves.
     watch: bool = True
+    #: A hold area on each file system a group lives on, so holding is one rename. False
+    #: holds everything in `data_dir` (by copy across file systems; tests of that path).
+    hold_per_file_system: bool = True
 
     @property
     def not_shared_root(self) -> Path:
@@ -262,7 +265,13 @@ class Engine:
         self.listener = listener or EngineListener()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.journal = Journal(config.data_dir / "journal.sqlite3")
-        self.holds = HoldArea(self.journal, config.data_dir / "hold", config.not_shared_root)
+        self.holds = HoldArea(
+            self.journal,
+            config.data_dir / "hold",
+            config.not_shared_root,
+            watched=[folder for folder, _group, _outbox in self._folders()],
+            per_file_system=config.hold_per_file_system,
+        )
         self.problems: list[str] = []
         self._fast_limits = replace(config.limits, time_budget=config.fast_budget)
         self._patterns = policy.name_patterns

@@ -13,6 +13,7 @@ import os
 import stat
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,18 +66,77 @@ def _exists(path: Path) -> bool:
 class HoldArea:
     """The hold folder (private, outside every watched tree) and the "Not shared" folder."""
 
-    def __init__(self, journal: Journal, hold_root: Path, not_shared_root: Path) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        hold_root: Path,
+        not_shared_root: Path,
+        *,
+        watched: Sequence[Path] = (),
+        per_file_system: bool = True,
+    ) -> None:
         self.journal = journal
         self.hold_root = hold_root
         self.not_shared_root = not_shared_root
+        #: Folders the engine watches: a hold area must never lie inside one.
+        self.watched = tuple(watched)
+        #: False: every hold goes to `hold_root`, by copy across file systems (the path taken
+        #: where no hold area can be made on the other file system; tests force it).
+        self.per_file_system = per_file_system
         hold_root.mkdir(parents=True, exist_ok=True)
         os.chmod(hold_root, 0o700)  # held files are nobody else's business
+        self._by_device: dict[int, Path] = {os.stat(hold_root).st_dev: hold_root}
+
+    def hold_root_for(self, origin: Path) -> Path:
+        """The hold area on `origin`'s file system, so that holding is one atomic rename.
+
+        The main hold area when it is on that file system; otherwise a private
+        ``.sendguard-hold-<uid>`` at the top of the other file system (a USB drive, a network
+        share's mount), or — where that cannot be made or would lie inside a watched folder —
+        the main hold area after all, reached by copy, verify, unlink.
+        """
+        try:
+            device = os.stat(origin.parent).st_dev
+        except OSError:
+            return self.hold_root
+        known = self._by_device.get(device)
+        if known is not None:
+            return known
+        if not self.per_file_system:
+            return self.hold_root
+        root = _mount_point(origin.parent)
+        candidate = root / f".sendguard-hold-{_uid()}"
+        inside_watched = any(
+            candidate == folder or folder in candidate.parents or candidate in folder.parents
+            for folder in self.watched
+        )
+        chosen = self.hold_root
+        if not inside_watched:
+            try:
+                candidate.mkdir(mode=0o700, exist_ok=True)
+                info = os.lstat(candidate)
+                if stat.S_ISDIR(info.st_mode) and info.st_uid == _uid():
+                    os.chmod(candidate, 0o700)
+                    chosen = candidate
+            except OSError:
+                pass  # not ours to write there: the main hold area, by copy
+        self._by_device[device] = chosen
+        return chosen
+
+    def hold_roots(self) -> list[Path]:
+        """Every hold area in use: the main one, and those on other file systems."""
+        roots = dict.fromkeys(self._by_device.values())
+        for record in self.journal.open_holds():
+            parent = record.held.parent.parent
+            if parent.name.startswith(".sendguard-hold-"):
+                roots.setdefault(parent, None)
+        return list(roots)
 
     # --- the three steps ----------------------------------------------------------------
 
     def hold(self, origin: Path, group_name: str, batch: str) -> HoldRecord | None:
         """Move `origin` into the hold area. None when it vanished before it could be held."""
-        slot = self.hold_root / f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
+        slot = self.hold_root_for(origin) / f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
         held = slot / origin.name
         hold_id = self.journal.begin_hold(
             batch=batch, group_name=group_name, origin=origin, held=held
@@ -299,18 +359,28 @@ class HoldArea:
 
     def _remove_partials(self) -> None:
         """Half-written copies of cross-file-system moves: their source is still whole."""
-        for root in (self.hold_root, self.not_shared_root):
+        for root in (*self.hold_roots(), self.not_shared_root):
             if not root.is_dir():
                 continue
             for path in root.rglob(f"*{PARTIAL_MARK}*"):
                 path.unlink(missing_ok=True)
 
     def held_path_is_ours(self, path: Path) -> bool:
-        try:
-            path.resolve().relative_to(self.hold_root.resolve())
-        except ValueError:
-            return False
-        return True
+        resolved = path.resolve()
+        return any(resolved.is_relative_to(root.resolve()) for root in self.hold_roots())
+
+
+def _uid() -> int:
+    return os.getuid() if hasattr(os, "getuid") else 0
+
+
+def _mount_point(folder: Path) -> Path:
+    """The top folder of `folder`'s file system."""
+    current = folder.resolve()
+    device = os.stat(current).st_dev
+    while current.parent != current and os.stat(current.parent).st_dev == device:
+        current = current.parent
+    return current
 
 
 def _remove_empty(folder: Path) -> None:

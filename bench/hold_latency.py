@@ -417,13 +417,11 @@ def files_under(folder: Path) -> int:
     return sum(len(names) for _, _, names in os.walk(folder))
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
+def run_until(predicate: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:
+    # Imported late: the script may be started outside the venv and re-exec itself into it.
+    from sendguard.engine.guard import run_until as engine_run_until
+
+    return engine_run_until(predicate, timeout, step)
 
 
 def wait_ready(world: World) -> float:
@@ -431,7 +429,7 @@ def wait_ready(world: World) -> float:
     probe = world.groups[0] / "probe-ready.txt"
     started = time.monotonic()
     probe.write_bytes(LABELLED)
-    if not wait_until(lambda: not probe.exists(), 30):
+    if not run_until(lambda: not probe.exists(), 30):
         raise RuntimeError("the engine never held the probe file")
     return time.monotonic() - started
 
@@ -724,7 +722,7 @@ def phase_idle(
     total_files = files_under(world.root / "Sync")
     runner = ChildEngine(world.spec, work)
     try:
-        ready = wait_until(lambda: inotify_watches(runner.pid) >= expected, 60, step=0.005)
+        ready = run_until(lambda: inotify_watches(runner.pid) >= expected, 60, step=0.005)
         ready_ns = time.monotonic_ns()
         ready_s = (ready_ns - runner.start_ns) / 1e9 if ready else float("nan")
         warmed = warm_up(world) if warm else 0

@@ -39,8 +39,7 @@ from watchdog.utils.delayed_queue import DelayedQueue
 
 from sendguard.engine.answers import NOT_SHARED_REASON, AnswerRefused, carry_out, release_folder
 from sendguard.engine.decider import Answer, Batch, Decider, PromptItem
-from sendguard.engine.fsops import sha256_file
-from sendguard.engine.holdarea import ChangedWhileHeld, HoldArea
+from sendguard.engine.holdarea import ChangedWhileHeld, HoldArea, same_content
 from sendguard.engine.names import is_temporary
 from sendguard.labels import DEFAULT_LIMITS, Findings, Limits, detect
 from sendguard.policy import Group, Policy
@@ -754,7 +753,7 @@ class Engine:
             with self._lock:
                 self._own.pop(expected, None)  # no release of ours will arrive there
         current = self.journal.get(record.id) or record
-        placed = current.target is not None and _same_bytes(current.target, current.held)
+        placed = current.target is not None and same_content(current.target, current.held)
         if os.path.lexists(current.held) and not placed:
             if current.state in (State.RELEASING, State.RETURNING):
                 with contextlib.suppress(JournalError):  # else recovery does it at start-up
@@ -778,14 +777,6 @@ def _why(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc)
-
-
-def _same_bytes(one: Path, other: Path) -> bool:
-    """Both exist and hold the same bytes (one file under two names, or a whole copy)."""
-    try:
-        return os.path.samefile(one, other) or sha256_file(one) == sha256_file(other)
-    except OSError:
-        return False
 
 
 def run_until(predicate: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:

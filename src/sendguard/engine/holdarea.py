@@ -55,8 +55,12 @@ def _same_file(one: Path, other: Path) -> bool:
         return False
 
 
-def _same_content(one: Path, other: Path) -> bool:
-    return _same_file(one, other) or sha256_file(one) == sha256_file(other)
+def same_content(one: Path, other: Path) -> bool:
+    """Both exist and hold the same bytes (one file under two names, or a whole copy)."""
+    try:
+        return _same_file(one, other) or sha256_file(one) == sha256_file(other)
+    except OSError:
+        return False
 
 
 def _exists(path: Path) -> bool:
@@ -163,7 +167,7 @@ class HoldArea:
                 record = self.journal.get(hold_id)
                 assert record is not None
                 return record
-            if _exists(held) and _exists(origin) and _same_content(origin, held):
+            if _exists(held) and _exists(origin) and same_content(origin, held):
                 # A verified copy is in place but the original could not be removed: keep
                 # the original only, so the file stays in exactly one place.
                 held.unlink()

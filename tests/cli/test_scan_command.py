@@ -128,3 +128,24 @@ def test_progress_is_shown_on_a_terminal(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "scanning: 5/5 files" in shown
     assert "scanning" not in result.stdout  # the table stays clean for whoever reads it
+
+
+def test_jobs_give_the_same_results_in_the_same_order(corpus: Path) -> None:
+    one = _run("scan", "--json", "--recursive", str(corpus))
+    two = _run("scan", "--json", "--recursive", "--jobs", "2", str(corpus))
+    assert two.returncode == one.returncode == 1
+
+    def strip_timing(line: str) -> dict[str, object]:
+        record = json.loads(line)
+        record.pop("elapsed_ms")
+        return record
+
+    assert [strip_timing(line) for line in two.stdout.splitlines()] == [
+        strip_timing(line) for line in one.stdout.splitlines()
+    ]
+
+
+def test_a_bad_jobs_value_is_a_usage_error() -> None:
+    result = _run("scan", "--jobs", "-1", "x")
+    assert result.returncode == 2
+    assert "cannot be negative" in result.stderr

@@ -13,6 +13,7 @@ import ctypes
 import errno
 import hashlib
 import os
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -119,6 +120,15 @@ def rename_no_replace(src: Path, dst: Path) -> None:
 
 def partial_name(dst: Path) -> Path:
     return dst.with_name(f".{dst.name}{PARTIAL_MARK}{uuid.uuid4().hex[:12]}")
+
+
+_PARTIAL_NAME = re.compile(rf"\..+{re.escape(PARTIAL_MARK)}[0-9a-f]{{12}}")
+
+
+def is_partial_name(name: str) -> bool:
+    """Exactly the names `partial_name` makes, so that a user's own file is never taken
+    for one of our half-written copies."""
+    return _PARTIAL_NAME.fullmatch(name) is not None
 
 
 def copy_verify_move(src: Path, dst: Path) -> str:

@@ -22,6 +22,7 @@ from sendguard.engine.fsops import (
     PARTIAL_MARK,
     free_name,
     fsync_dir,
+    is_partial_name,
     move_no_replace,
     sha256_file,
 )
@@ -367,7 +368,8 @@ class HoldArea:
             if not root.is_dir():
                 continue
             for path in root.rglob(f"*{PARTIAL_MARK}*"):
-                path.unlink(missing_ok=True)
+                if is_partial_name(path.name):
+                    path.unlink(missing_ok=True)
 
     def held_path_is_ours(self, path: Path) -> bool:
         resolved = path.resolve()

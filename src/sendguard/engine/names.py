@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from sendguard.engine.fsops import PARTIAL_MARK
+from sendguard.engine.fsops import is_partial_name
 from sendguard.engine.holdarea import NOTE_SUFFIX
 
 #: Shell patterns, matched case-insensitively against the file name alone.
@@ -42,7 +42,6 @@ TEMPORARY_PATTERNS: tuple[str, ...] = (
     "thumbs.db",
     ".ds_store",
     "._*",  # macOS AppleDouble
-    f"*{PARTIAL_MARK}*",
     f"*{NOTE_SUFFIX}",
 )
 #: Conflict copies made by sync clients: ``x (Ann's conflicted copy 2024-01-02).docx``,
@@ -59,4 +58,4 @@ _COMPILED = re.compile(
 
 def is_temporary(name: str) -> bool:
     """True for names that are work in progress or a sync client's own, never a share."""
-    return bool(_COMPILED.match(name)) or bool(_CONFLICT.search(name))
+    return bool(_COMPILED.match(name)) or bool(_CONFLICT.search(name)) or is_partial_name(name)

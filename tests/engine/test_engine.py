@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -266,19 +269,34 @@ def test_files_added_while_cleanly_stopped_are_not_shares(world: World, running)
     assert [item.name for b in decider.asked for item in b.items] == ["sentinel.txt"]
 
 
+@contextlib.contextmanager
+def _another_file_system(tmp_path: Path) -> Iterator[Path]:
+    """A folder on another file system than `tmp_path`: a tmpfs of its own (root, as in CI),
+    else /dev/shm when it is one (any user)."""
+    from tests.engine.test_faults import Unavailable, tmpfs
+
+    try:
+        with tmpfs(tmp_path / "usb", "4m") as mount:
+            yield mount
+            return
+    except Unavailable:
+        pass
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second file system here: not root, and /dev/shm is not one")
+    folder = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(shm / f".sendguard-hold-{os.getuid()}", ignore_errors=True)
+
+
 def test_a_group_on_another_file_system_is_held_by_one_rename_there(tmp_path: Path) -> None:
     """A group folder on its own file system (a USB drive, a mounted share): the hold area
     is made at the top of that file system, so holding is an atomic rename, not a copy."""
-    from tests.engine.test_faults import Unavailable, tmpfs
-
-    mount = tmp_path / "usb"
-    try:
-        context = tmpfs(mount, "4m")
-        context.__enter__()
-    except Unavailable as exc:  # pragma: no cover - CI runs as root and can mount
-        pytest.fail(f"cannot make a second file system here: {exc}")
-    try:
-        family = mount / "Family"
+    with _another_file_system(tmp_path) as other:
+        family = other / "Family"
         family.mkdir()
         policy_file = tmp_path / "policy.toml"
         policy_file.write_text(
@@ -293,11 +311,11 @@ def test_a_group_on_another_file_system_is_held_by_one_rename_there(tmp_path: Pa
             (family / "plan.txt").write_bytes(TLP_RED)
             wait(lambda: bool(decider.asked))
             [record] = engine.held_files()
-            assert record.held.parent.parent == mount / f".sendguard-hold-{os.getuid()}"
-            assert os.stat(record.held).st_dev == os.stat(mount).st_dev
+            top = record.held.parent.parent
+            assert top.name == f".sendguard-hold-{os.getuid()}"
+            assert os.stat(top).st_dev == os.stat(family).st_dev
+            assert os.stat(top).st_dev != os.stat(tmp_path / "data").st_dev
             assert record.held.read_bytes() == TLP_RED
-            assert (os.stat(record.held.parent.parent).st_mode & 0o777) == 0o700
+            assert (os.stat(top).st_mode & 0o777) == 0o700
         finally:
             engine.stop()
-    finally:
-        context.__exit__(None, None, None)

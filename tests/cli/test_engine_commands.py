@@ -147,3 +147,36 @@ def test_run_with_an_invalid_policy_says_everything_is_held(tmp_path: Path) -> N
     assert 'Watching "Family"' in out  # a typo in one value does not leave the folder unwatched
     assert 'held #1 list.txt for "Family"' in out
     assert not (family / "list.txt").exists()
+
+
+def test_held_share_into_a_folder_that_refuses_files_keeps_it_safe(held_file: Path) -> None:
+    from tests.engine.test_faults import Unavailable, attribute
+
+    family = held_file / "Dropbox" / "Family"
+    try:
+        context = attribute(family, "i")  # immutable: nothing can be moved in, even by root
+        context.__enter__()
+    except Unavailable as exc:
+        pytest.skip(f"needs chattr (root, as in CI): {exc}")
+    try:
+        result = _sendguard(
+            "held", "share", "1", "--group-name", "Family", "--reason", "ok", *_args(held_file)
+        )
+    finally:
+        context.__exit__(None, None, None)
+    assert result.returncode == 1
+    assert "could not be moved" in result.stderr and "safe in the hold area" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (family / "plan.txt").exists()
+    # The next start finishes the share the user asked for.
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "sendguard", "run", "--headless", *_args(held_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert engine.stdout is not None
+    while "Press Ctrl-C" not in engine.stdout.readline():
+        pass
+    engine.send_signal(signal.SIGINT)
+    engine.communicate(timeout=30)
+    assert (family / "plan.txt").read_bytes() == b"TLP:RED\nThe plan.\n"

@@ -296,6 +296,17 @@ def _answer(args: argparse.Namespace, answer_for: Answer, verb: str) -> int:
         except AnswerRefused as exc:
             print(f"sendguard held {verb}: {exc}", file=sys.stderr)
             return EXIT_FAILED
+        except (OSError, JournalError) as exc:
+            # The move is journaled and never half-done: the file is whole in the hold area,
+            # and start-up recovery finishes the step the user asked for.
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(
+                f"sendguard held {verb}: {visible(record.origin.name)} could not be moved"
+                f" ({why}); it is safe in the hold area and the move is finished when"
+                " SendGuard next starts",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         print(f"{visible(record.origin.name)} → {visible(str(target))}")
         return EXIT_OK
     finally:

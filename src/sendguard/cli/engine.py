@@ -20,7 +20,7 @@ from sendguard.engine.decider import (
     HoldDecider,
     TerminalDecider,
 )
-from sendguard.engine.guard import Engine, EngineConfig, EngineListener
+from sendguard.engine.guard import Engine, EngineConfig, EngineListener, error_in_words
 from sendguard.engine.holdarea import HoldArea
 from sendguard.paths import default_data_dir, default_not_shared_dir
 from sendguard.policy import Policy, load_policy
@@ -299,11 +299,10 @@ def _answer(args: argparse.Namespace, answer_for: Answer, verb: str) -> int:
         except (OSError, JournalError) as exc:
             # The move is journaled and never half-done: the file is whole in the hold area,
             # and start-up recovery finishes the step the user asked for.
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             print(
                 f"sendguard held {verb}: {visible(record.origin.name)} could not be moved"
-                f" ({why}); it is safe in the hold area and the move is finished when"
-                " SendGuard next starts",
+                f" ({error_in_words(exc)}); it is safe in the hold area and the move is"
+                " finished when SendGuard next starts",
                 file=sys.stderr,
             )
             return EXIT_FAILED

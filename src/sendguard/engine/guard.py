@@ -536,7 +536,7 @@ class Engine:
             # Say which file, and where it is: the user can act on that (test_faults: the
             # message named neither, or only the hold area's path).
             where = f" and is still in {path.parent}" if os.path.lexists(path) else ""
-            self._problem(f"{path.name} could not be held{where}: {_why(exc)}")
+            self._problem(f"{path.name} could not be held{where}: {error_in_words(exc)}")
             return
         if record is None:
             return
@@ -729,10 +729,11 @@ class Engine:
 
     def _release(self, record: HoldRecord, group: Group) -> Path | None:
         """Release without a prompt (clean, or within the group's clearance)."""
-        expected = release_folder(record, group) / record.origin.name
+        folder = release_folder(record, group)
+        expected = folder / record.origin.name
         self._expect_own(expected)
         try:
-            target = self.holds.release(record, release_folder(record, group))
+            target = self.holds.release(record, folder)
         except ChangedWhileHeld as exc:
             self._problem(str(exc))
             raise
@@ -758,11 +759,16 @@ class Engine:
             if current.state in (State.RELEASING, State.RETURNING):
                 with contextlib.suppress(JournalError):  # else recovery does it at start-up
                     self.journal.update(
-                        record.id, state=State.HELD, target=None, error=f"not moved: {_why(exc)}"
+                        record.id,
+                        state=State.HELD,
+                        target=None,
+                        error=f"not moved: {error_in_words(exc)}",
                     )
-            self._problem(f"{record.origin.name} stays held: {_why(exc)}")
+            self._problem(f"{record.origin.name} stays held: {error_in_words(exc)}")
         else:
-            self._problem(f"{record.origin.name} was moved to {current.target}: {_why(exc)}")
+            self._problem(
+                f"{record.origin.name} was moved to {current.target}: {error_in_words(exc)}"
+            )
 
     def held_files(self) -> list[HoldRecord]:
         return self.journal.in_states(State.HELD)
@@ -772,8 +778,9 @@ class Engine:
         self.listener.problem(message)
 
 
-def _why(exc: Exception) -> str:
-    """An error in words, without the path (the message names the file itself)."""
+def error_in_words(exc: Exception) -> str:
+    """An error in words, without the path (the message names the file itself); for the
+    engine's problems and the command line's messages alike."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc)

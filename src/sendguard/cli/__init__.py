@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from sendguard import __version__
-from sendguard.cli import engine, policy, scan
+from sendguard.cli import app, engine, policy, scan
 
 EXIT_USAGE = 2
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.register(commands)
     policy.register(commands)
     engine.register(commands)
+    app.register(commands)
     return parser
 
 
@@ -33,8 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+        # `sendguard` alone starts the desktop app, as the desktop entry does.
+        return app.run(args)
     result: int = args.handler(args)
     return result
 

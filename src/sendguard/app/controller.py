@@ -1,0 +1,542 @@
+"""The app's core: loads the policy, runs the engine, and keeps what the windows show.
+
+Everything here runs in the GUI thread except the engine itself and the few blocking
+steps (starting and stopping the engine), which run in short-lived threads and report
+back through signals. Widgets read the controller; they never call the engine directly.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+
+from sendguard import __version__
+from sendguard.display import visible
+from sendguard.engine.decider import Answer, Batch, PromptItem, Reply
+from sendguard.engine.guard import Engine, EngineConfig, error_in_words
+from sendguard.policy import Group, Policy, load_policy
+from sendguard.policy.decide import Decision
+from sendguard.policy.model import Source
+from sendguard.store.journal import HoldRecord, JournalError
+
+from .bridge import EngineBridge
+
+translate = QCoreApplication.translate
+
+PAUSE_MINUTES = 15
+#: While files wait for a decision and no dialog is open, the tray reminds the user.
+REMINDER_SECONDS = 10 * 60
+
+
+class TrayState(enum.Enum):
+    STARTING = "starting"
+    WATCHING = "watching"
+    PAUSED = "paused"
+    HELD = "held"
+    ATTENTION = "attention"
+
+
+@dataclass
+class HeldEntry:
+    """A held file as the windows show it. `item` is set once the engine asked about it:
+    only then can the file be shared from the app."""
+
+    record: HoldRecord
+    decision: Decision | None = None
+    item: PromptItem | None = None
+    group: Group | None = None
+    since: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    batch: Batch
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One line of recent activity (this session's events; history comes from the journal)."""
+
+    when: float
+    kind: str
+    text: str
+
+
+DEMO_GROUPS = (
+    # (name, clearance, members, external, colour)
+    ("Editors' Desk", "INTERNAL", 12, False, "#1f6feb"),
+    ("Family", "PUBLIC", 6, True, "#c2410c"),
+)
+
+
+def add_demo_groups(policy: Policy, root: Path) -> Policy:
+    """The embedded default with no groups anywhere: two demo group folders to try it on."""
+    groups = []
+    for name, clearance, members, external, colour in DEMO_GROUPS:
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        groups.append(
+            Group(
+                name=name,
+                folders=(folder,),
+                clearance=policy.level(clearance),
+                members=members,
+                external=external,
+                colour=colour,
+                source=Source("built-in"),
+            )
+        )
+    return replace(policy, groups=tuple(groups))
+
+
+class Controller(QObject):
+    state_changed = Signal()
+    batch_ready = Signal(object)  # PendingBatch
+    held_changed = Signal()
+    activity_added = Signal(object)  # Activity
+    #: title, message, severity ("info" or "warning")
+    notification = Signal(str, str, str)
+    _engine_started = Signal(object, str)  # Engine | None, error text
+    _engine_stopped = Signal(object)  # callback to run after the stop
+
+    def __init__(
+        self,
+        *,
+        policy_path: Path | None,
+        data_dir: Path,
+        not_shared: Path | None = None,
+        demo_root: Path | None = None,
+        home: Path | None = None,
+        engine_config: Callable[[EngineConfig], EngineConfig] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.policy_path = policy_path
+        self.data_dir = data_dir
+        self.not_shared = not_shared
+        self.demo_root = demo_root or (home or Path.home()) / "SendGuard" / "Demo groups"
+        self.home = home
+        self._tune_config = engine_config
+        self.bridge = EngineBridge(self)
+        self.engine: Engine | None = None
+        self.policy = self._load_policy()
+        self.demo = False
+        if not self.policy.groups and policy_path is None and self.policy.error is None:
+            self.policy = add_demo_groups(self.policy, self.demo_root)
+            self.demo = True
+        self.config = self._config()
+        self.held: dict[int, HeldEntry] = {}
+        self.pending: deque[PendingBatch] = deque()
+        self.activity: deque[Activity] = deque(maxlen=500)
+        self.problems: deque[str] = deque(maxlen=100)
+        self.start_error: str | None = None
+        self.watch_problems: list[str] = []
+        self.paused_until: float | None = None
+        self.pause_reason: str | None = None
+        self.started_at: float | None = None
+        self.ready = False
+        self._stopping = False
+        self._resume_timer = QTimer(self)
+        self._resume_timer.setSingleShot(True)
+        self._resume_timer.timeout.connect(self.resume)
+        self._reminder = QTimer(self)
+        self._reminder.setInterval(REMINDER_SECONDS * 1000)
+        self._reminder.timeout.connect(self._remind)
+        self._reminder.start()
+        #: Set by the app: tells whether a confirmation dialog is on screen.
+        self.dialog_open: Callable[[], bool] = lambda: False
+        self.bridge.file_held.connect(self._on_held)
+        self.bridge.file_released.connect(self._on_released)
+        self.bridge.file_returned.connect(self._on_returned)
+        self.bridge.file_notified.connect(self._on_notified)
+        self.bridge.engine_problem.connect(self._on_problem)
+        self.bridge.batch_asked.connect(self._on_batch)
+        self._engine_started.connect(self._on_engine_started)
+        self._engine_stopped.connect(lambda then: then())
+
+    # --- policy and configuration -------------------------------------------------------
+
+    def _load_policy(self) -> Policy:
+        return load_policy(
+            self.policy_path,
+            system_required=self.policy_path is not None,
+            data_dir=self.data_dir,
+            home=self.home,
+        )
+
+    def _config(self) -> EngineConfig:
+        config = EngineConfig(data_dir=self.data_dir, not_shared=self.not_shared)
+        return self._tune_config(config) if self._tune_config else config
+
+    @property
+    def not_shared_root(self) -> Path:
+        return self.config.not_shared_root
+
+    # --- engine life cycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine in the background; `state_changed` tells when it runs."""
+        self.ready = False
+        self.state_changed.emit()
+        policy, config, bridge = self.policy, self.config, self.bridge
+
+        def work() -> None:
+            try:
+                engine = Engine(policy, config, bridge, bridge.listener())
+                engine.start()
+            except (JournalError, OSError) as exc:
+                self._engine_started.emit(None, error_in_words(exc))
+                return
+            except Exception as exc:  # never die silently: say it in the tray
+                self._engine_started.emit(None, f"{type(exc).__name__}: {exc}")
+                return
+            self._engine_started.emit(engine, "")
+
+        threading.Thread(target=work, name="sendguard-start", daemon=True).start()
+
+    def _on_engine_started(self, engine: Engine | None, error: str) -> None:
+        if self._stopping:
+            if engine is not None:
+                threading.Thread(target=engine.stop, daemon=True).start()
+            return
+        self.engine = engine
+        self.start_error = error or None
+        self.ready = True
+        if engine is not None:
+            self.started_at = time.time()
+            self.watch_problems = [p for p in engine.problems if "cannot watch" in p]
+            for record in engine.held_files():
+                self.held.setdefault(record.id, HeldEntry(record, since=record.created))
+            self.held_changed.emit()
+        else:
+            self.notification.emit(
+                translate("Controller", "SendGuard is not guarding"),
+                translate("Controller", "The guard could not start: {error}").format(error=error),
+                "warning",
+            )
+        self.state_changed.emit()
+
+    def stop(self) -> None:
+        """Stop the engine (at quit). Files stay where the journal says."""
+        self._stopping = True
+        self._resume_timer.stop()
+        self._reminder.stop()
+        if self.engine is not None:
+            self.engine.stop()
+            self.engine = None
+
+    # --- pause -------------------------------------------------------------------------------
+
+    @property
+    def pause_allowed(self) -> bool:
+        return self.policy.ui.allow_pause
+
+    @property
+    def quit_allowed(self) -> bool:
+        return self.policy.ui.allow_quit
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_until is not None
+
+    def pause(self, reason: str, minutes: float = PAUSE_MINUTES) -> bool:
+        """Stop guarding for `minutes`; files shared meanwhile are not looked at. Refused
+        (False) when the policy does not allow it or no reason is given."""
+        if not self.pause_allowed or not reason.strip() or self.paused or self.engine is None:
+            return False
+        engine, self.engine = self.engine, None
+        self.paused_until = time.time() + minutes * 60
+        self.pause_reason = reason.strip()
+        self._resume_timer.start(int(minutes * 60 * 1000))
+        self._log(
+            "paused",
+            translate("Controller", "Paused for {minutes} minutes: {reason}").format(
+                minutes=f"{minutes:g}", reason=visible(self.pause_reason)
+            ),
+        )
+        self._stop_in_background(engine, lambda: None)
+        self.state_changed.emit()
+        return True
+
+    def resume(self) -> None:
+        if not self.paused:
+            return
+        self._resume_timer.stop()
+        self.paused_until = None
+        self.pause_reason = None
+        self._log("resumed", translate("Controller", "Guarding again"))
+        self.start()
+
+    def _stop_in_background(self, engine: Engine, then: Callable[[], None]) -> None:
+        def work() -> None:
+            engine.stop()
+            self._engine_stopped.emit(then)
+
+        threading.Thread(target=work, name="sendguard-stop", daemon=True).start()
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def attention(self) -> list[str]:
+        """What needs the user's (or IT's) attention, one sentence each."""
+        reasons = []
+        if self.policy.error is not None:
+            reasons.append(
+                translate(
+                    "Controller", "The policy cannot be used, so every new file is held: {error}"
+                ).format(error=str(self.policy.error))
+            )
+        if self.start_error:
+            reasons.append(
+                translate("Controller", "The guard could not start: {error}").format(
+                    error=self.start_error
+                )
+            )
+        reasons.extend(self.watch_problems)
+        return reasons
+
+    @property
+    def state(self) -> TrayState:
+        if self.attention:
+            return TrayState.ATTENTION
+        if self.paused:
+            return TrayState.PAUSED
+        if not self.ready:
+            return TrayState.STARTING
+        if self.held:
+            return TrayState.HELD
+        return TrayState.WATCHING
+
+    def status_line(self) -> str:
+        state = self.state
+        if state is TrayState.ATTENTION:
+            return translate("Controller", "Needs attention: {reason}").format(
+                reason=self.attention[0]
+            )
+        if state is TrayState.PAUSED and self.paused_until is not None:
+            until = time.strftime("%H:%M", time.localtime(self.paused_until))
+            return translate("Controller", "Paused until {time}").format(time=until)
+        if state is TrayState.STARTING:
+            return translate("Controller", "Starting…")
+        if state is TrayState.HELD:
+            return translate("Controller", "{count} file(s) held, waiting for you").format(
+                count=len(self.held)
+            )
+        folders = sum(len(group.folders) for group in self.policy.groups)
+        return translate("Controller", "Watching {groups} group(s), {folders} folder(s)").format(
+            groups=len(self.policy.groups), folders=folders
+        )
+
+    # --- answers ---------------------------------------------------------------------------
+
+    def answer(self, reply: Reply, answers: list[Answer]) -> None:
+        """Pass the user's answers to the engine (which does the file work in its thread)."""
+        if answers:
+            reply(answers)
+
+    def answer_held(self, hold_id: int, share: bool) -> None:
+        """Don't share from the Held files window (sharing goes through the dialog)."""
+        if self.engine is not None and not share:
+            self.engine.answer([Answer(hold_id, share=False)])
+
+    def batch_for(self, hold_id: int) -> PendingBatch | None:
+        """A one-file batch for the dialog, for a held file the engine has asked about."""
+        entry = self.held.get(hold_id)
+        if entry is None or entry.item is None or entry.group is None or self.engine is None:
+            return None
+        return PendingBatch(Batch(entry.group, (entry.item,)), self.engine.answer)
+
+    def next_pending(self) -> PendingBatch | None:
+        while self.pending:
+            pending = self.pending.popleft()
+            still_held = [item for item in pending.batch.items if item.hold_id in self.held]
+            if still_held:
+                return PendingBatch(replace(pending.batch, items=tuple(still_held)), pending.reply)
+        return None
+
+    # --- engine events (GUI thread) -----------------------------------------------------------
+
+    def _on_held(self, record: HoldRecord, decision: Decision) -> None:
+        entry = self.held.get(record.id)
+        if entry is None:
+            entry = self.held[record.id] = HeldEntry(record, since=record.created)
+            group = self.policy.group(record.group_name)
+            level = decision.level.name if decision.level else translate("Controller", "unknown")
+            self._log(
+                "held",
+                translate("Controller", 'Held {file} ({level}) on its way to "{group}"').format(
+                    file=visible(record.origin.name), level=level, group=visible(record.group_name)
+                ),
+            )
+            self.notification.emit(
+                translate("Controller", 'Held before sharing with "{group}"').format(
+                    group=visible(group.name if group else record.group_name)
+                ),
+                translate(
+                    "Controller", "{file} is {level}. Decide whether it should go there."
+                ).format(file=visible(record.origin.name), level=level),
+                "info",
+            )
+        entry.record = record
+        entry.decision = decision
+        entry.group = self.policy.group(record.group_name)
+        self.held_changed.emit()
+        self.state_changed.emit()
+
+    def _on_batch(self, batch: Batch, reply: Reply) -> None:
+        for item in batch.items:
+            entry = self.held.get(item.hold_id)
+            if entry is not None:
+                entry.item = item
+                entry.group = batch.group
+        self.pending.append(PendingBatch(batch, reply))
+        self.batch_ready.emit(self.pending[-1])
+
+    def _on_released(self, record: HoldRecord, target: Path, confirmed: bool) -> None:
+        was_held = self.held.pop(record.id, None) is not None
+        if confirmed:
+            text = translate(
+                "Controller", 'Shared {file} with "{group}" after your confirmation'
+            ).format(file=visible(record.origin.name), group=visible(record.group_name))
+            self._log("shared", text)
+            self.notification.emit(translate("Controller", "Shared"), text, "info")
+        elif was_held:
+            self._log(
+                "passed",
+                translate("Controller", '{file} passed into "{group}"').format(
+                    file=visible(record.origin.name), group=visible(record.group_name)
+                ),
+            )
+        if was_held:
+            self.held_changed.emit()
+            self.state_changed.emit()
+
+    def _on_returned(self, record: HoldRecord, target: Path, reason: str) -> None:
+        self.held.pop(record.id, None)
+        text = translate("Controller", 'Not shared with "{group}": {file} is in {folder}').format(
+            group=visible(record.group_name),
+            file=visible(record.origin.name),
+            folder=visible(str(target.parent)),
+        )
+        self._log("returned", text)
+        self.notification.emit(translate("Controller", "Not shared"), text, "info")
+        self.held_changed.emit()
+        self.state_changed.emit()
+
+    def _on_notified(self, path: Path, decision: Decision) -> None:
+        level = decision.level.name if decision.level else translate("Controller", "unknown")
+        text = translate(
+            "Controller", "{file} ({level}) was shared; the policy asks only to tell you."
+        ).format(file=visible(path.name), level=level)
+        self._log("notified", text)
+        self.notification.emit(translate("Controller", "Shared"), text, "info")
+
+    def _on_problem(self, message: str) -> None:
+        self.problems.append(message)
+        self._log("problem", visible(message))
+        if "cannot watch" in message:
+            self.watch_problems.append(message)
+            self.state_changed.emit()
+        self.notification.emit(translate("Controller", "SendGuard"), visible(message), "warning")
+
+    def _remind(self) -> None:
+        if self.held and not self.dialog_open():
+            self.notification.emit(
+                translate("Controller", "Files are waiting"),
+                translate("Controller", "{count} file(s) held, waiting for your decision.").format(
+                    count=len(self.held)
+                ),
+                "info",
+            )
+
+    def _log(self, kind: str, text: str) -> None:
+        activity = Activity(time.time(), kind, text)
+        self.activity.append(activity)
+        self.activity_added.emit(activity)
+
+    # --- diagnostics ---------------------------------------------------------------------
+
+    def diagnostics(self, tray_available: bool) -> list[tuple[str, str]]:
+        """(name, value) pairs for the Diagnostics window; plain text, copied as is."""
+        import platform
+        import sys
+
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        policy = self.policy
+        rows: list[tuple[str, str]] = [
+            (translate("Controller", "SendGuard"), __version__),
+            (translate("Controller", "Python"), sys.version.split()[0]),
+            (translate("Controller", "Qt / PySide6"), f"{qVersion()} / {pyside_version}"),
+            (translate("Controller", "System"), platform.platform()),
+            (translate("Controller", "State"), self.status_line()),
+            (translate("Controller", "Policy hash (SHA-256)"), policy.sha256 or "-"),
+        ]
+        for source in policy.sources:
+            rows.append(
+                (
+                    translate("Controller", "Policy source ({role})").format(role=source.role),
+                    f"{source.path} — {source.status}"
+                    + (f" — sha256 {source.sha256}" if source.sha256 else ""),
+                )
+            )
+        if policy.error is not None:
+            rows.append((translate("Controller", "Policy error"), str(policy.error)))
+        if self.demo:
+            rows.append((translate("Controller", "Demo groups"), str(self.demo_root)))
+        watched = self.engine.watched if self.engine is not None else []
+        rows.append((translate("Controller", "Watched folders"), str(len(watched))))
+        for group in policy.groups:
+            for folder in group.folders:
+                count = _count_files(folder)
+                rows.append(
+                    (
+                        translate("Controller", 'Group "{group}"').format(
+                            group=visible(group.name)
+                        ),
+                        translate(
+                            "Controller", "{folder} — {count} file(s), cleared for {level}"
+                        ).format(folder=visible(str(folder)), count=count, level=group.clearance),
+                    )
+                )
+        rows.append((translate("Controller", "Held files"), str(len(self.held))))
+        rows.append((translate("Controller", "Data folder"), str(self.data_dir)))
+        rows.append((translate("Controller", "Not shared folder"), str(self.not_shared_root)))
+        rows.append((translate("Controller", "Keyring backend"), _keyring_backend()))
+        rows.append(
+            (
+                translate("Controller", "System tray"),
+                translate("Controller", "available")
+                if tray_available
+                else translate("Controller", "not available"),
+            )
+        )
+        for problem in list(self.problems)[-10:]:
+            rows.append((translate("Controller", "Problem"), visible(problem)))
+        return rows
+
+
+def _count_files(folder: Path) -> str:
+    try:
+        return str(sum(1 for entry in folder.iterdir() if entry.is_file()))
+    except OSError as exc:
+        return error_in_words(exc)
+
+
+def _keyring_backend() -> str:
+    try:
+        import keyring
+
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a broken keyring setup is a diagnosis, not a crash
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(backend).__module__}.{type(backend).__name__}"

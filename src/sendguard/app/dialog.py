@@ -1,0 +1,489 @@
+"""The confirmation dialog: «Share with "Editors' Desk"?» — the heart of the product.
+
+It is about the destination. The group's name is the window title and the headline, large,
+in the group's colour, with its member count and whether outsiders are in it. "Don't share"
+is the default button and what Esc and closing mean; sharing takes a deliberate act: the
+share button names the group, arms only after a short delay, and where the policy asks, the
+group's name must be typed (not pasted) and a reason given. Nothing here times out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sendguard.display import visible
+from sendguard.engine.decider import Answer, Batch, PromptItem, same_group_name
+from sendguard.labels import Findings
+from sendguard.policy import Action
+
+translate = QCoreApplication.translate
+
+#: A reflex click (the user was clicking where the dialog appeared) does nothing.
+ARM_DELAY_MS = 1500
+#: Where the label was found, in words a person understands.
+_PLACES = (
+    ("header", QT_TRANSLATE_NOOP("ConfirmDialog", "the page header")),
+    ("footer", QT_TRANSLATE_NOOP("ConfirmDialog", "the page footer")),
+    ("top line", QT_TRANSLATE_NOOP("ConfirmDialog", "the first lines of the page")),
+    ("bottom line", QT_TRANSLATE_NOOP("ConfirmDialog", "the last lines of the page")),
+    ("LabelInfo", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
+    ("MSIP_Label", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
+    ("custom.xml", QT_TRANSLATE_NOOP("ConfirmDialog", "the document's properties")),
+    ("Info", QT_TRANSLATE_NOOP("ConfirmDialog", "the PDF's properties")),
+    ("XMP", QT_TRANSLATE_NOOP("ConfirmDialog", "the file's metadata (XMP)")),
+    ("subject", QT_TRANSLATE_NOOP("ConfirmDialog", "the e-mail's subject")),
+    ("file name", QT_TRANSLATE_NOOP("ConfirmDialog", "the file name")),
+    ("tag", QT_TRANSLATE_NOOP("ConfirmDialog", "the file's tags")),
+)
+
+
+def plain(text: str) -> str:
+    """What a label may show of a name: control, bidi and zero-width characters made
+    visible. Labels showing it are also set to plain text, so `<b>` is never markup."""
+    return visible(text)
+
+
+def _where_in_words(where: Sequence[str]) -> str:
+    if not where:
+        return translate("ConfirmDialog", "the file")
+    first = where[0]
+    for needle, words in _PLACES:
+        if needle.casefold() in first.casefold():
+            return translate("ConfirmDialog", str(words))
+    return plain(first)
+
+
+def label_line(item: PromptItem) -> str:
+    """«SECRET — marking "SECRET" in the page header»."""
+    decision = item.decision
+    if decision.hold_reason:
+        return plain(decision.hold_reason)
+    level = decision.level.name if decision.level else translate("ConfirmDialog", "unknown level")
+    trigger = decision.labels[0] if decision.labels else None
+    if decision.labels:
+        trigger = max(decision.labels, key=lambda label: label.level)
+    if trigger is None:
+        if item.findings.unscannable_reason:
+            return translate("ConfirmDialog", "{level} — could not be read: {reason}").format(
+                level=level, reason=plain(item.findings.unscannable_reason)
+            )
+        return level
+    return translate("ConfirmDialog", "{level} — {label} in {where}").format(
+        level=level,
+        label=plain(trigger.finding.describe()),
+        where=_where_in_words(trigger.finding.where),
+    )
+
+
+def file_type(findings: Findings) -> str:
+    return findings.format or translate("ConfirmDialog", "unknown type")
+
+
+class TypedOnlyLineEdit(QLineEdit):
+    """A line edit that takes typing (and input methods) but no paste or drop: typing the
+    group's name is the point, copying it from the headline is not."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(False)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Paste) or (
+            event.key() == Qt.Key.Key_Insert
+            and event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            event.ignore()
+            return
+        super().keyPressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:  # X11's selection paste
+            event.ignore()
+            return
+        super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        event.ignore()
+
+
+class _FileRow(QFrame):
+    """One file: its name as plain text, its true type, its label and where it was found,
+    and (in a batch) its own choice."""
+
+    toggled = Signal()
+
+    def __init__(self, item: PromptItem, batch_size: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.item = item
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        top = QHBoxLayout()
+        self.choice = QCheckBox(self.tr("Share this file"))
+        self.blocked = item.decision.action is Action.BLOCK or item.decision.hold_reason is not None
+        name = QLabel(plain(item.name))
+        name.setTextFormat(Qt.TextFormat.PlainText)
+        name.setWordWrap(True)
+        name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bold = QFont(name.font())
+        bold.setBold(True)
+        name.setFont(bold)
+        name.setAccessibleName(self.tr("File name"))
+        self.name_label = name
+        top.addWidget(name, 1)
+        if batch_size > 1 and not self.blocked:
+            self.choice.setAccessibleName(self.tr("Share {file}").format(file=plain(item.name)))
+            self.choice.toggled.connect(lambda _checked: self.toggled.emit())
+            top.addWidget(self.choice)
+        layout.addLayout(top)
+        kind = QLabel(self.tr("Type: {type}").format(type=plain(file_type(item.findings))))
+        kind.setTextFormat(Qt.TextFormat.PlainText)
+        kind.setAccessibleName(self.tr("File type"))
+        layout.addWidget(kind)
+        label = QLabel(label_line(item))
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+        label.setAccessibleName(self.tr("Label"))
+        layout.addWidget(label)
+        self.label_text = label
+        clearance = QLabel(
+            self.tr("This group is cleared for {level}.").format(level=item.decision.clearance)
+        )
+        clearance.setTextFormat(Qt.TextFormat.PlainText)
+        clearance.setWordWrap(True)
+        layout.addWidget(clearance)
+        for extra in _extra_lines(item):
+            note = QLabel(extra)
+            note.setTextFormat(Qt.TextFormat.PlainText)
+            note.setWordWrap(True)
+            note.setStyleSheet("font-weight: bold;")
+            layout.addWidget(note)
+        if self.blocked:
+            why = (
+                self.tr("Held until the policy is fixed; it cannot be shared from here.")
+                if item.decision.hold_reason
+                else self.tr("The policy does not allow this file to be shared with this group.")
+            )
+            stop = QLabel(why)
+            stop.setWordWrap(True)
+            stop.setTextFormat(Qt.TextFormat.PlainText)
+            layout.addWidget(stop)
+
+    @property
+    def chosen(self) -> bool:
+        return not self.blocked and (self.choice.isChecked() or self.choice.parent() is None)
+
+
+def _extra_lines(item: PromptItem) -> list[str]:
+    """Forwarding and wrong-group hints, when the engine gives them."""
+    lines = []
+    came_from = getattr(item, "came_from", None)
+    if came_from:
+        lines.append(
+            translate("ConfirmDialog", 'This came from "{group}".').format(group=plain(came_from))
+        )
+    hint = getattr(item, "hint", None)
+    if hint:
+        lines.append(plain(hint))
+    return lines
+
+
+class ConfirmDialog(QDialog):
+    """Asks about one batch (the files that arrived together for one group)."""
+
+    #: The answers, once: emitted when the dialog closes, whatever closed it.
+    answered = Signal(list)
+
+    def __init__(
+        self, batch: Batch, parent: QWidget | None = None, arm_delay_ms: int = ARM_DELAY_MS
+    ) -> None:
+        super().__init__(parent)
+        self.batch = batch
+        self.group = batch.group
+        self._answered = False
+        self._armed = False
+        group_name = plain(self.group.name)
+        headline_text = self.tr('Share with "{group}"?').format(group=group_name)
+        self.setWindowTitle(headline_text)
+        self.setAccessibleName(headline_text)
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.setModal(False)
+        self.setMinimumWidth(520)
+
+        outer = QVBoxLayout(self)
+        outer.setSpacing(10)
+
+        colour = QColor(self.group.colour) if self.group.colour else None
+        header = QHBoxLayout()
+        swatch = QLabel()
+        swatch.setFixedSize(14, 48)
+        if colour is not None and colour.isValid():
+            swatch.setStyleSheet(f"background: {colour.name()}; border-radius: 3px;")
+        swatch.setAccessibleName(self.tr("Group colour"))
+        header.addWidget(swatch)
+        headline = QLabel(headline_text)
+        headline.setTextFormat(Qt.TextFormat.PlainText)
+        headline.setWordWrap(True)
+        font = QFont(headline.font())
+        font.setPointSizeF(max(font.pointSizeF(), 9) * 1.8)
+        font.setBold(True)
+        headline.setFont(font)
+        if colour is not None and colour.isValid():
+            headline.setStyleSheet(f"color: {colour.name()};")
+        headline.setAccessibleName(headline_text)
+        headline.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.headline = headline
+        header.addWidget(headline, 1)
+        outer.addLayout(header)
+
+        facts = []
+        if self.group.members is not None:
+            facts.append(self.tr("{count} members").format(count=self.group.members))
+        if self.group.external:
+            facts.append(self.tr("includes people outside your organisation"))
+        self.facts = QLabel(" · ".join(facts))
+        self.facts.setTextFormat(Qt.TextFormat.PlainText)
+        self.facts.setWordWrap(True)
+        if self.group.external:
+            self.facts.setStyleSheet("font-weight: bold;")
+        self.facts.setVisible(bool(facts))
+        outer.addWidget(self.facts)
+
+        count = len(batch.items)
+        intro = QLabel(
+            self.tr("This file has a label above what this group is cleared for.")
+            if count == 1
+            else self.tr(
+                "These {count} files have labels above what this group is cleared for."
+                " Choose for each file."
+            ).format(count=count)
+        )
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        outer.addWidget(intro)
+
+        rows_widget = QWidget()
+        rows_layout = QVBoxLayout(rows_widget)
+        rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows: list[_FileRow] = []
+        for item in batch.items:
+            row = _FileRow(item, count)
+            row.toggled.connect(self._update)
+            rows_layout.addWidget(row)
+            self.rows.append(row)
+        rows_layout.addStretch(1)
+        if count > 3:
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(rows_widget)
+            scroll.setMinimumHeight(320)
+            outer.addWidget(scroll, 1)
+        else:
+            outer.addWidget(rows_widget)
+
+        strictest = self._strictest()
+        self.needs_name = strictest in (Action.TYPE_GROUP_NAME, Action.JUSTIFY)
+        self.needs_reason = strictest is Action.JUSTIFY
+        self.name_edit = TypedOnlyLineEdit()
+        self.name_edit.setAccessibleName(self.tr("Type the group's name to share"))
+        self.name_prompt = QLabel(
+            self.tr('To share, type the group\'s name: "{group}"').format(group=group_name)
+        )
+        self.name_prompt.setTextFormat(Qt.TextFormat.PlainText)
+        self.name_prompt.setWordWrap(True)
+        self.name_prompt.setBuddy(self.name_edit)
+        self.reason_edit = QPlainTextEdit()
+        self.reason_edit.setAccessibleName(self.tr("Why is this the right group?"))
+        self.reason_edit.setPlaceholderText(self.tr("Why is this the right group?"))
+        self.reason_edit.setTabChangesFocus(True)
+        self.reason_edit.setFixedHeight(70)
+        self.reason_prompt = QLabel(self.tr("Reason (kept in the audit record):"))
+        self.reason_prompt.setBuddy(self.reason_edit)
+        outer.addWidget(self.name_prompt)
+        outer.addWidget(self.name_edit)
+        outer.addWidget(self.reason_prompt)
+        outer.addWidget(self.reason_edit)
+        self.name_prompt.setVisible(self.needs_name)
+        self.name_edit.setVisible(self.needs_name)
+        self.reason_prompt.setVisible(self.needs_reason)
+        self.reason_edit.setVisible(self.needs_reason)
+        self.name_edit.textChanged.connect(self._update)
+        self.reason_edit.textChanged.connect(self._update)
+
+        self.waiting = QLabel(self.tr("Take a moment: sharing becomes possible shortly."))
+        self.waiting.setTextFormat(Qt.TextFormat.PlainText)
+        self.waiting.setWordWrap(True)
+        outer.addWidget(self.waiting)
+
+        buttons = QHBoxLayout()
+        self.dont_share = QPushButton(self.tr("Don't share"))
+        self.dont_share.setDefault(True)
+        self.dont_share.setAutoDefault(True)
+        self.dont_share.setAccessibleName(self.tr("Don't share"))
+        self.dont_share.clicked.connect(self.reject)
+        share_text = (
+            self.tr('Share with "{group}"').format(group=group_name)
+            if count == 1
+            else self.tr('Share chosen files with "{group}"').format(group=group_name)
+        )
+        self.share = QPushButton(share_text)
+        self.share.setAutoDefault(False)
+        self.share.setDefault(False)
+        self.share.setAccessibleName(share_text)
+        self.share.setEnabled(False)
+        self.share.clicked.connect(self._share_clicked)
+        buttons.addWidget(self.dont_share)
+        buttons.addStretch(1)
+        buttons.addWidget(self.share)
+        outer.addLayout(buttons)
+        if all(row.blocked for row in self.rows):
+            self.share.setVisible(False)
+            self.waiting.setVisible(False)
+
+        # Keyboard order: the safe choice first, then the per-file choices and the fields,
+        # then sharing. Focus is visible (the style draws it; this makes it unmistakable).
+        self.setStyleSheet(
+            "QPushButton:focus, QCheckBox:focus, QLineEdit:focus, QPlainTextEdit:focus"
+            " { outline: 2px solid palette(highlight); border: 2px solid palette(highlight); }"
+        )
+        chain: list[QWidget] = [self.dont_share]
+        chain += [row.choice for row in self.rows if row.choice.parent() is not None]
+        if self.needs_name:
+            chain.append(self.name_edit)
+        if self.needs_reason:
+            chain.append(self.reason_edit)
+        chain.append(self.share)
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+        self.dont_share.setFocus()
+
+        self._arm_timer = QTimer(self)
+        self._arm_timer.setSingleShot(True)
+        self._arm_timer.timeout.connect(self._arm)
+        self._arm_delay = arm_delay_ms
+        self.finished.connect(self._on_finished)
+
+    # --- arming --------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._armed and not self._arm_timer.isActive():
+            self._arm_timer.start(self._arm_delay)
+
+    def _arm(self) -> None:
+        self._armed = True
+        self.waiting.setVisible(False)
+        self._update()
+
+    @property
+    def armed(self) -> bool:
+        return self._armed
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _strictest(self) -> Action:
+        actions = [
+            row.item.decision.action
+            for row in self.rows
+            if not row.blocked and row.item.decision.action is not None
+        ]
+        return max(actions, default=Action.CONFIRM)
+
+    def name_ok(self) -> bool:
+        return not self.needs_name or same_group_name(self.name_edit.text(), self.group.name)
+
+    def reason_ok(self) -> bool:
+        return not self.needs_reason or bool(self.reason_edit.toPlainText().strip())
+
+    def _update(self) -> None:
+        chosen = any(row.chosen for row in self.rows)
+        self.share.setEnabled(self._armed and chosen and self.name_ok() and self.reason_ok())
+
+    # --- answers -------------------------------------------------------------------------
+
+    def _share_clicked(self) -> None:
+        if not self.share.isEnabled():
+            return
+        self._finish(share_chosen=True)
+        self.accept()
+
+    def answers(self, share_chosen: bool) -> list[Answer]:
+        typed = self.name_edit.text() if self.needs_name else self.group.name
+        reason = self.reason_edit.toPlainText().strip() or None
+        result = []
+        for row in self.rows:
+            share = share_chosen and row.chosen
+            result.append(
+                Answer(
+                    row.item.hold_id,
+                    share=share,
+                    typed_name=typed if share else None,
+                    justification=reason if share else None,
+                )
+            )
+        return result
+
+    def _finish(self, share_chosen: bool) -> None:
+        if self._answered:
+            return
+        self._answered = True
+        self.answered.emit(self.answers(share_chosen))
+
+    def _on_finished(self, result: int) -> None:
+        self._finish(share_chosen=False)  # Esc, the close button, "Don't share"
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter never shares by habit: it presses the focused button, and only if that
+        # is "Don't share" or the user tabbed to an armed share button on purpose.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            focused = self.focusWidget()
+            if isinstance(focused, QPushButton):
+                focused.click()
+            return
+        super().keyPressEvent(event)
+
+
+def find_truncated(widget: QWidget) -> list[str]:
+    """Texts that do not fit their label or button (for the translation tests)."""
+    problems = []
+    for label in widget.findChildren(QLabel):
+        if not label.isVisible() or not label.text() or label.wordWrap():
+            continue
+        needed = label.fontMetrics().horizontalAdvance(label.text())
+        if needed > label.contentsRect().width():
+            problems.append(f"label {label.text()!r}: {needed} > {label.contentsRect().width()}")
+    for button in widget.findChildren(QPushButton) + widget.findChildren(QCheckBox):
+        if not button.isVisible():
+            continue
+        if button.width() < button.sizeHint().width():
+            problems.append(
+                f"button {button.text()!r}: {button.width()} < {button.sizeHint().width()}"
+            )
+    return problems

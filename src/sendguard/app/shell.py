@@ -1,0 +1,329 @@
+"""The app's shell: the tray (or the main window where there is none), its menu, the
+confirmation dialogs in turn, the windows, and notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QMenu,
+    QPushButton,
+    QSystemTrayIcon,
+    QWidget,
+)
+
+from .controller import Controller, PendingBatch
+from .dialog import ConfirmDialog
+from .icons import app_icon, state_icon
+from .windows import (
+    ActivityWindow,
+    DiagnosticsWindow,
+    GroupsWindow,
+    HeldWindow,
+    MainWindow,
+    managed_text,
+    open_folder,
+)
+
+translate = QCoreApplication.translate
+
+
+def no_tray_reason() -> str:
+    return translate(
+        "Shell",
+        "No system tray was found (on GNOME, the AppIndicator extension adds one), so"
+        " SendGuard shows this window instead. It keeps guarding while the window is"
+        " minimised.",
+    )
+
+
+class Shell(QObject):
+    """Owns the tray or the main window and every window opened from them."""
+
+    #: A confirmation dialog was shown (for the bench and tests): the dialog.
+    dialog_shown = Signal(object)
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        controller: Controller,
+        tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable,
+        arm_delay_ms: int | None = None,
+        ask_reason: Callable[[QWidget | None], str | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.controller = controller
+        self.tray_available = tray_available
+        self.arm_delay_ms = arm_delay_ms
+        self.ask_reason = ask_reason or _ask_pause_reason
+        self.dialog: ConfirmDialog | None = None
+        self.windows: dict[str, QWidget] = {}
+        self.notifications: list[tuple[str, str]] = []
+        self.tray: QSystemTrayIcon | None = None
+        self.main_window: MainWindow | None = None
+        self.menu = QMenu()
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.rebuild_menu()
+        if tray_available():
+            self.tray = QSystemTrayIcon(state_icon(controller.state))
+            self.tray.setContextMenu(self.menu)
+            self.tray.setToolTip(self.tooltip())
+            self.tray.activated.connect(self._tray_activated)
+        else:
+            self.main_window = MainWindow(controller, no_tray_reason())
+            self.main_window.setWindowIcon(app_icon())
+            for text, slot in self._window_actions():
+                button = QPushButton(text)
+                button.setAccessibleName(text)
+                button.clicked.connect(slot)
+                self.main_window.add_action_button(button)
+                setattr(self.main_window, f"button_{slot.__name__.strip('_')}", button)
+        controller.state_changed.connect(self._state_changed)
+        controller.batch_ready.connect(self._batch_ready)
+        controller.notification.connect(self.notify)
+        controller.dialog_open = lambda: self.dialog is not None
+
+    def show(self) -> None:
+        if self.tray is not None:
+            self.tray.show()
+        elif self.main_window is not None:
+            self.main_window.show()
+
+    # --- tray ----------------------------------------------------------------------------
+
+    def tooltip(self) -> str:
+        return translate("Shell", "SendGuard — {status}").format(
+            status=self.controller.status_line()
+        )
+
+    def _state_changed(self) -> None:
+        if self.tray is not None:
+            self.tray.setIcon(state_icon(self.controller.state))
+            self.tray.setToolTip(self.tooltip())
+        if self.main_window is not None:
+            self.main_window.refresh()
+            for name in ("pause",):
+                button = getattr(self.main_window, f"button_{name}", None)
+                if isinstance(button, QPushButton):
+                    button.setText(self._pause_text())
+                    button.setEnabled(self.controller.pause_allowed)
+
+    def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            if self.dialog is not None:
+                self._raise(self.dialog)
+            elif self.controller.held:
+                self.open_held()
+
+    def _pause_text(self) -> str:
+        if self.controller.paused:
+            return translate("Shell", "Resume")
+        text = translate("Shell", "Pause for 15 minutes…")
+        if not self.controller.pause_allowed:
+            text += " — " + managed_text()
+        return text
+
+    def rebuild_menu(self) -> None:
+        """Rebuilt each time it opens, so the status line and counts are current."""
+        menu = self.menu
+        menu.clear()
+        controller = self.controller
+        status = menu.addAction(controller.status_line())
+        status.setEnabled(False)
+        for reason in controller.attention[1:]:
+            menu.addAction(reason).setEnabled(False)
+        menu.addSeparator()
+        menu.addAction(
+            translate("Shell", "Held files ({count})…").format(count=len(controller.held)),
+            self.open_held,
+        )
+        menu.addAction(translate("Shell", "Recent activity…"), self.open_activity)
+        pause = menu.addAction(self._pause_text(), self._pause)
+        pause.setEnabled(controller.pause_allowed or controller.paused)
+        if not controller.pause_allowed:
+            pause.setToolTip(managed_text())
+        menu.addAction(translate("Shell", "Groups and policy…"), self.open_groups)
+        menu.addAction(translate("Shell", "Open Not shared folder"), self.open_not_shared)
+        menu.addAction(translate("Shell", "Diagnostics…"), self.open_diagnostics)
+        menu.addSeparator()
+        quit_text = translate("Shell", "Quit")
+        if not controller.quit_allowed:
+            quit_text += " — " + managed_text()
+        quit_action = menu.addAction(quit_text, self._quit)
+        quit_action.setEnabled(controller.quit_allowed)
+
+    def menu_actions(self) -> list[QAction]:
+        return [action for action in self.menu.actions() if not action.isSeparator()]
+
+    def _window_actions(self) -> list[tuple[str, Callable[[], object]]]:
+        return [
+            (translate("Shell", "Held files…"), self.open_held),
+            (translate("Shell", "Recent activity…"), self.open_activity),
+            (self._pause_text(), self._pause),
+            (translate("Shell", "Groups and policy…"), self.open_groups),
+            (translate("Shell", "Open Not shared folder"), self.open_not_shared),
+            (translate("Shell", "Diagnostics…"), self.open_diagnostics),
+            (translate("Shell", "Quit"), self._quit),
+        ]
+
+    # --- actions -------------------------------------------------------------------------
+
+    def _window(self, name: str, make: Callable[[], QWidget]) -> QWidget:
+        window = self.windows.get(name)
+        if window is None:
+            window = make()
+            window.setWindowIcon(app_icon())
+            self.windows[name] = window
+        window.show()
+        self._raise(window)
+        return window
+
+    @staticmethod
+    def _raise(window: QWidget) -> None:
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+        window.raise_()
+        window.activateWindow()
+
+    def open_held(self) -> HeldWindow:
+        def make() -> QWidget:
+            window = HeldWindow(self.controller)
+            window.share_requested.connect(self.ask_about_held)
+            return window
+
+        window = self._window("held", make)
+        assert isinstance(window, HeldWindow)
+        return window
+
+    def open_activity(self) -> ActivityWindow:
+        window = self._window("activity", lambda: ActivityWindow(self.controller))
+        assert isinstance(window, ActivityWindow)
+        window.refresh()
+        return window
+
+    def open_groups(self) -> GroupsWindow:
+        window = self._window("groups", lambda: GroupsWindow(self.controller))
+        assert isinstance(window, GroupsWindow)
+        return window
+
+    def open_diagnostics(self) -> DiagnosticsWindow:
+        window = self._window(
+            "diagnostics", lambda: DiagnosticsWindow(self.controller, self.tray_available)
+        )
+        assert isinstance(window, DiagnosticsWindow)
+        window.refresh()
+        return window
+
+    def open_not_shared(self) -> None:
+        open_folder(self.controller.not_shared_root)
+
+    def bring_forward(self) -> None:
+        """A second launch asked us to show ourselves."""
+        if self.dialog is not None:
+            self._raise(self.dialog)
+        elif self.main_window is not None:
+            self.main_window.show()
+            self._raise(self.main_window)
+        else:
+            self.open_held()
+
+    def _pause(self) -> None:
+        controller = self.controller
+        if controller.paused:
+            controller.resume()
+            return
+        if not controller.pause_allowed:
+            return
+        reason = self.ask_reason(self.main_window)
+        if reason:
+            controller.pause(reason)
+
+    def _quit(self) -> None:
+        if self.controller.quit_allowed:
+            if self.main_window is not None:
+                self.main_window.quitting = True
+            self.quit_requested.emit()
+
+    # --- dialogs -------------------------------------------------------------------------
+
+    def _batch_ready(self, pending: PendingBatch) -> None:
+        if self.dialog is None:
+            self._show_next()
+
+    def _show_next(self) -> None:
+        pending = self.controller.next_pending()
+        if pending is not None:
+            self.show_dialog(pending)
+
+    def ask_about_held(self, hold_id: int) -> None:
+        pending = self.controller.batch_for(hold_id)
+        if pending is None:
+            return
+        if self.dialog is not None:
+            self._raise(self.dialog)
+            return
+        self.show_dialog(pending)
+
+    def show_dialog(self, pending: PendingBatch) -> ConfirmDialog:
+        dialog = (
+            ConfirmDialog(pending.batch)
+            if self.arm_delay_ms is None
+            else ConfirmDialog(pending.batch, arm_delay_ms=self.arm_delay_ms)
+        )
+        dialog.setWindowIcon(app_icon())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.dialog = dialog
+
+        def answered(answers: list[object]) -> None:
+            self.controller.answer(pending.reply, answers)  # type: ignore[arg-type]
+
+        def closed() -> None:
+            self.dialog = None
+            self._show_next()
+
+        dialog.answered.connect(answered)
+        dialog.finished.connect(closed)
+        dialog.show()
+        self._raise(dialog)
+        self.dialog_shown.emit(dialog)
+        return dialog
+
+    # --- notifications -----------------------------------------------------------------
+
+    def notify(self, title: str, message: str, severity: str) -> None:
+        self.notifications.append((title, message))
+        if self.tray is not None and QSystemTrayIcon.supportsMessages():
+            icon = (
+                QSystemTrayIcon.MessageIcon.Warning
+                if severity == "warning"
+                else QSystemTrayIcon.MessageIcon.Information
+            )
+            self.tray.showMessage(title, message, icon, 8000)
+        elif self.main_window is not None:
+            self.main_window.show_message(title, message)
+
+    def close_all(self) -> None:
+        for window in self.windows.values():
+            window.close()
+        if self.dialog is not None:
+            self.dialog.reject()
+        if self.tray is not None:
+            self.tray.hide()
+        if self.main_window is not None:
+            self.main_window.quitting = True
+            self.main_window.close()
+
+
+def _ask_pause_reason(parent: QWidget | None) -> str | None:
+    text, ok = QInputDialog.getText(
+        parent,
+        translate("Shell", "Pause SendGuard"),
+        translate(
+            "Shell",
+            "While paused, files shared into groups are not checked. Why do you need to"
+            " pause? (This is recorded.)",
+        ),
+    )
+    return text.strip() if ok and text.strip() else None

@@ -89,7 +89,7 @@ class AppWorld:
         return self.root / "Not shared"
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        self.qtbot.waitUntil(predicate, timeout=int(timeout * 1000))
+        self.qtbot.waitUntil(lambda: bool(predicate()), timeout=int(timeout * 1000))
 
     def dialog(self, timeout: float = 10.0):  # type: ignore[no-untyped-def]
         self.wait(lambda: self.shell.dialog is not None, timeout)

@@ -52,7 +52,7 @@ def test_dialog_names_the_group_and_typing_its_name_shares(make_app) -> None:  #
 
     world.wait(lambda: (world.family / "plan.txt").exists())
     assert (world.family / "plan.txt").read_bytes() == TLP_RED
-    world.wait(lambda: not world.controller.held)
+    world.wait(lambda: journal_rows(world)[-1][0] == "released")
     assert journal_rows(world)[-1] == ("released", "share", "family")
 
 
@@ -65,6 +65,7 @@ def test_escape_means_dont_share(make_app) -> None:  # type: ignore[no-untyped-d
     world.wait(returned.exists)
     assert returned.read_bytes() == TLP_RED
     assert not (world.family / "plan.txt").exists()
+    world.wait(lambda: journal_rows(world)[-1][0] == "returned")
     assert journal_rows(world)[-1][:2] == ("returned", "dont-share")
 
 

@@ -456,6 +456,12 @@ class ConfirmDialog(QDialog):
         self._answered = True
         self.answered.emit(self.answers(share_chosen))
 
+    def dismiss_unanswered(self) -> None:
+        """The app quits: close without an answer, so the files stay held and are asked
+        about again at the next start (quitting is not "don't share")."""
+        self._answered = True
+        self.reject()
+
     def _on_finished(self, result: int) -> None:
         self._finish(share_chosen=False)  # Esc, the close button, "Don't share"
 

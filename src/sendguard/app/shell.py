@@ -307,8 +307,9 @@ class Shell(QObject):
     def close_all(self) -> None:
         for window in self.windows.values():
             window.close()
+        self.controller.pending.clear()
         if self.dialog is not None:
-            self.dialog.reject()
+            self.dialog.dismiss_unanswered()
         if self.tray is not None:
             self.tray.hide()
         if self.main_window is not None:

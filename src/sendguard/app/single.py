@@ -53,9 +53,17 @@ class SingleInstance(QObject):
     def _connection(self) -> None:
         assert self.server is not None
         while (socket := self.server.nextPendingConnection()) is not None:
-            socket.readyRead.connect(lambda s=socket: self._read(s))
+            socket.readyRead.connect(self._read)
             socket.disconnected.connect(socket.deleteLater)
 
-    def _read(self, socket: QLocalSocket) -> None:
-        if bytes(socket.readAll().data()).startswith(_SHOW.strip()):
+    def _read(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket) and bytes(socket.readAll().data()).startswith(
+            _SHOW.strip()
+        ):
             self.activated.emit()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None

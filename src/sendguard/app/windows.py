@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from sendguard.display import visible
+from sendguard.policy.model import key_path
 
 from .controller import Controller
 
@@ -309,7 +310,7 @@ class GroupsWindow(QWidget):
         )
         self.tree.setAccessibleName(self.tr("Groups"))
         for group in policy.groups:
-            key = f"groups.{group.name}.clearance"
+            key = key_path("groups", group.name, "clearance")
             locked = policy.is_locked(key)
             members = "" if group.members is None else str(group.members)
             if group.external:

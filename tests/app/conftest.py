@@ -98,7 +98,7 @@ class AppWorld:
 
 
 def fast(config: EngineConfig) -> EngineConfig:
-    return replace(config, batch_window=0.3, settle_seconds=0.5)
+    return replace(config, settle_seconds=0.5)
 
 
 @pytest.fixture

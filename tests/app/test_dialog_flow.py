@@ -225,3 +225,23 @@ def test_held_files_window_lists_and_shares_through_the_dialog(make_app) -> None
     world.wait(lambda: (world.not_shared / "Editors' Desk" / "second.txt").exists())
     world.wait(lambda: window.table.rowCount() == 0)
     assert Path(window.summary.text()) != Path("")
+
+
+def test_files_arriving_while_the_dialog_is_open_join_it_and_disarm_sharing(make_app) -> None:  # type: ignore[no-untyped-def]
+    world: AppWorld = make_app()
+    (world.editors / "first.txt").write_bytes(TLP_RED)
+    dialog = world.dialog()
+    world.wait(lambda: dialog.armed)
+    assert not dialog.rows[0].choice.isVisible()  # alone: the share button decides
+    (world.editors / "second.txt").write_bytes(TLP_RED + b"2")
+    world.wait(lambda: len(dialog.rows) == 2)
+    assert world.shell.dialog is dialog  # the same dialog, not a second one
+    assert not dialog.armed and not dialog.share.isEnabled()
+    assert all(row.choice.isVisible() and not row.choice.isChecked() for row in dialog.rows)
+    assert dialog.share.text() == """Share chosen files with "Editors' Desk\""""
+    world.wait(lambda: dialog.armed)
+    world.qtbot.keyClicks(dialog.name_edit, "Editors' Desk")
+    dialog.rows[1].choice.setChecked(True)
+    world.qtbot.mouseClick(dialog.share, Qt.MouseButton.LeftButton)
+    world.wait(lambda: (world.editors / "second.txt").exists())
+    world.wait(lambda: (world.not_shared / "Editors' Desk" / "first.txt").exists())

@@ -31,6 +31,7 @@ from .bridge import EngineBridge
 translate = QCoreApplication.translate
 
 PAUSE_MINUTES = 15
+APP_BATCH_WINDOW = 0.15
 #: While files wait for a decision and no dialog is open, the tray reminds the user.
 REMINDER_SECONDS = 10 * 60
 
@@ -173,7 +174,11 @@ class Controller(QObject):
         )
 
     def _config(self) -> EngineConfig:
-        config = EngineConfig(data_dir=self.data_dir, not_shared=self.not_shared)
+        # A short batch window: the dialog is on screen quickly, and files that arrive while
+        # it is open join it (Shell._batch_ready), so a batch is still one dialog.
+        config = EngineConfig(
+            data_dir=self.data_dir, not_shared=self.not_shared, batch_window=APP_BATCH_WINDOW
+        )
         return self._tune_config(config) if self._tune_config else config
 
     @property

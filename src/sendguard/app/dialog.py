@@ -139,7 +139,7 @@ class _FileRow(QFrame):
 
     toggled = Signal()
 
-    def __init__(self, item: PromptItem, batch_size: int, parent: QWidget | None = None) -> None:
+    def __init__(self, item: PromptItem, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.item = item
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -158,9 +158,11 @@ class _FileRow(QFrame):
         name.setAccessibleName(self.tr("File name"))
         self.name_label = name
         top.addWidget(name, 1)
-        if batch_size > 1 and not self.blocked:
-            self.choice.setAccessibleName(self.tr("Share {file}").format(file=plain(item.name)))
-            self.choice.toggled.connect(lambda _checked: self.toggled.emit())
+        self.choice.setAccessibleName(self.tr("Share {file}").format(file=plain(item.name)))
+        self.choice.toggled.connect(lambda _checked: self.toggled.emit())
+        self.choice.setVisible(False)
+        self.single = True
+        if not self.blocked:
             top.addWidget(self.choice)
         layout.addLayout(top)
         kind = QLabel(self.tr("Type: {type}").format(type=plain(file_type(item.findings))))
@@ -196,9 +198,14 @@ class _FileRow(QFrame):
             stop.setTextFormat(Qt.TextFormat.PlainText)
             layout.addWidget(stop)
 
+    def set_single(self, single: bool) -> None:
+        """Alone in its dialog, the share button decides; among several, its own choice."""
+        self.single = single
+        self.choice.setVisible(not single and not self.blocked)
+
     @property
     def chosen(self) -> bool:
-        return not self.blocked and (self.choice.isChecked() or self.choice.parent() is None)
+        return not self.blocked and (self.single or self.choice.isChecked())
 
 
 def _extra_lines(item: PromptItem) -> list[str]:
@@ -276,41 +283,25 @@ class ConfirmDialog(QDialog):
         self.facts.setVisible(bool(facts))
         outer.addWidget(self.facts)
 
-        count = len(batch.items)
-        intro = QLabel(
-            self.tr("This file has a label above what this group is cleared for.")
-            if count == 1
-            else self.tr(
-                "These {count} files have labels above what this group is cleared for."
-                " Choose for each file."
-            ).format(count=count)
-        )
-        intro.setWordWrap(True)
-        intro.setTextFormat(Qt.TextFormat.PlainText)
-        outer.addWidget(intro)
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
+        self.intro.setTextFormat(Qt.TextFormat.PlainText)
+        outer.addWidget(self.intro)
 
         rows_widget = QWidget()
-        rows_layout = QVBoxLayout(rows_widget)
-        rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout = QVBoxLayout(rows_widget)
+        self.rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout.addStretch(1)
         self.rows: list[_FileRow] = []
+        self.rows_area = QScrollArea()
+        self.rows_area.setWidgetResizable(True)
+        self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.rows_area.setWidget(rows_widget)
+        outer.addWidget(self.rows_area, 1)
         for item in batch.items:
-            row = _FileRow(item, count)
-            row.toggled.connect(self._update)
-            rows_layout.addWidget(row)
-            self.rows.append(row)
-        rows_layout.addStretch(1)
-        if count > 3:
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setWidget(rows_widget)
-            scroll.setMinimumHeight(320)
-            outer.addWidget(scroll, 1)
-        else:
-            outer.addWidget(rows_widget)
+            self._add_row(item)
 
-        strictest = self._strictest()
-        self.needs_name = strictest in (Action.TYPE_GROUP_NAME, Action.JUSTIFY)
-        self.needs_reason = strictest is Action.JUSTIFY
+        self.needs_name = self.needs_reason = False
         self.name_edit = TypedOnlyLineEdit()
         self.name_edit.setAccessibleName(self.tr("Type the group's name to share"))
         self.name_prompt = QLabel(
@@ -330,10 +321,6 @@ class ConfirmDialog(QDialog):
         outer.addWidget(self.name_edit)
         outer.addWidget(self.reason_prompt)
         outer.addWidget(self.reason_edit)
-        self.name_prompt.setVisible(self.needs_name)
-        self.name_edit.setVisible(self.needs_name)
-        self.reason_prompt.setVisible(self.needs_reason)
-        self.reason_edit.setVisible(self.needs_reason)
         self.name_edit.textChanged.connect(self._update)
         self.reason_edit.textChanged.connect(self._update)
 
@@ -348,24 +335,15 @@ class ConfirmDialog(QDialog):
         self.dont_share.setAutoDefault(True)
         self.dont_share.setAccessibleName(self.tr("Don't share"))
         self.dont_share.clicked.connect(self.reject)
-        share_text = (
-            self.tr('Share with "{group}"').format(group=group_name)
-            if count == 1
-            else self.tr('Share chosen files with "{group}"').format(group=group_name)
-        )
-        self.share = QPushButton(share_text)
+        self.share = QPushButton()
         self.share.setAutoDefault(False)
         self.share.setDefault(False)
-        self.share.setAccessibleName(share_text)
         self.share.setEnabled(False)
         self.share.clicked.connect(self._share_clicked)
         buttons.addWidget(self.dont_share)
         buttons.addStretch(1)
         buttons.addWidget(self.share)
         outer.addLayout(buttons)
-        if all(row.blocked for row in self.rows):
-            self.share.setVisible(False)
-            self.waiting.setVisible(False)
 
         # Keyboard order: the safe choice first, then the per-file choices and the fields,
         # then sharing. Focus is visible (the style draws it; this makes it unmistakable).
@@ -373,8 +351,76 @@ class ConfirmDialog(QDialog):
             "QPushButton:focus, QCheckBox:focus, QLineEdit:focus, QPlainTextEdit:focus"
             " { outline: 2px solid palette(highlight); border: 2px solid palette(highlight); }"
         )
+        self._arm_timer = QTimer(self)
+        self._arm_timer.setSingleShot(True)
+        self._arm_timer.timeout.connect(self._arm)
+        self._arm_delay = arm_delay_ms
+        self.finished.connect(self._on_finished)
+        self._relayout()
+        self.dont_share.setFocus()
+
+    # --- rows ----------------------------------------------------------------------------
+
+    def _add_row(self, item: PromptItem) -> None:
+        row = _FileRow(item)
+        row.toggled.connect(self._update)
+        self.rows_layout.insertWidget(len(self.rows), row)
+        self.rows.append(row)
+
+    def add_items(self, items: Sequence[PromptItem]) -> None:
+        """More files for the same group arrived while the dialog is open: they join it,
+        and sharing disarms again, so a click meant for the old list cannot share them."""
+        known = {row.item.hold_id for row in self.rows}
+        fresh = [item for item in items if item.hold_id not in known]
+        if not fresh or self._answered:
+            return
+        for item in fresh:
+            self._add_row(item)
+        self._armed = False
+        self.waiting.setVisible(True)
+        if self.isVisible():
+            self._arm_timer.start(self._arm_delay)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        group_name = plain(self.group.name)
+        count = len(self.rows)
+        for row in self.rows:
+            row.set_single(count == 1)
+        self.intro.setText(
+            self.tr("This file has a label above what this group is cleared for.")
+            if count == 1
+            else self.tr(
+                "These {count} files have labels above what this group is cleared for."
+                " Choose for each file."
+            ).format(count=count)
+        )
+        share_text = (
+            self.tr('Share with "{group}"').format(group=group_name)
+            if count == 1
+            else self.tr('Share chosen files with "{group}"').format(group=group_name)
+        )
+        self.share.setText(share_text)
+        self.share.setAccessibleName(share_text)
+        strictest = self._strictest()
+        self.needs_name = strictest in (Action.TYPE_GROUP_NAME, Action.JUSTIFY)
+        self.needs_reason = strictest is Action.JUSTIFY
+        self.name_prompt.setVisible(self.needs_name)
+        self.name_edit.setVisible(self.needs_name)
+        self.reason_prompt.setVisible(self.needs_reason)
+        self.reason_edit.setVisible(self.needs_reason)
+        all_blocked = all(row.blocked for row in self.rows)
+        self.share.setVisible(not all_blocked)
+        self.waiting.setVisible(not all_blocked and not self._armed)
+        # Tall enough for three files without scrolling; more scroll.
+        shown = min(count, 3)
+        self.rows_area.setMinimumHeight(
+            sum(row.sizeHint().height() for row in self.rows[:shown]) + 6 * shown
+        )
+        # Keyboard order: the safe choice first, then the per-file choices and the fields,
+        # then sharing. Focus is visible (the style draws it; this makes it unmistakable).
         chain: list[QWidget] = [self.dont_share]
-        chain += [row.choice for row in self.rows if row.choice.parent() is not None]
+        chain += [row.choice for row in self.rows if row.choice.isVisibleTo(self)]
         if self.needs_name:
             chain.append(self.name_edit)
         if self.needs_reason:
@@ -382,13 +428,7 @@ class ConfirmDialog(QDialog):
         chain.append(self.share)
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
-        self.dont_share.setFocus()
-
-        self._arm_timer = QTimer(self)
-        self._arm_timer.setSingleShot(True)
-        self._arm_timer.timeout.connect(self._arm)
-        self._arm_delay = arm_delay_ms
-        self.finished.connect(self._on_finished)
+        self._update()
 
     # --- arming --------------------------------------------------------------------------
 
@@ -405,6 +445,10 @@ class ConfirmDialog(QDialog):
     @property
     def armed(self) -> bool:
         return self._armed
+
+    @property
+    def answered_already(self) -> bool:
+        return self._answered
 
     # --- state ---------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sendguard.engine.decider import Answer, Reply
+
 from .controller import Controller, PendingBatch
 from .dialog import ConfirmDialog
 from .icons import app_icon, state_icon
@@ -60,6 +62,8 @@ class Shell(QObject):
         self.arm_delay_ms = arm_delay_ms
         self.ask_reason = ask_reason or _ask_pause_reason
         self.dialog: ConfirmDialog | None = None
+        #: Who takes the answer for each file in the open dialog (its batch's reply).
+        self._replies: dict[int, Reply] = {}
         self.windows: dict[str, QWidget] = {}
         self.notifications: list[tuple[str, str]] = []
         self.tray: QSystemTrayIcon | None = None
@@ -249,8 +253,15 @@ class Shell(QObject):
     # --- dialogs -------------------------------------------------------------------------
 
     def _batch_ready(self, pending: PendingBatch) -> None:
-        if self.dialog is None:
+        dialog = self.dialog
+        if dialog is None:
             self._show_next()
+        elif dialog.group.name == pending.batch.group.name and not dialog.answered_already:
+            # More files for the group on screen: one dialog, not a queue of them.
+            self.controller.pending.remove(pending)
+            for item in pending.batch.items:
+                self._replies[item.hold_id] = pending.reply
+            dialog.add_items(pending.batch.items)
 
     def _show_next(self) -> None:
         pending = self.controller.next_pending()
@@ -275,9 +286,16 @@ class Shell(QObject):
         dialog.setWindowIcon(app_icon())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.dialog = dialog
+        for item in pending.batch.items:
+            self._replies[item.hold_id] = pending.reply
 
-        def answered(answers: list[object]) -> None:
-            self.controller.answer(pending.reply, answers)  # type: ignore[arg-type]
+        def answered(answers: list[Answer]) -> None:
+            by_reply: dict[int, tuple[Reply, list[Answer]]] = {}
+            for answer in answers:
+                reply = self._replies.pop(answer.hold_id, pending.reply)
+                by_reply.setdefault(id(reply), (reply, []))[1].append(answer)
+            for reply, group_answers in by_reply.values():
+                self.controller.answer(reply, group_answers)
 
         def closed() -> None:
             self.dialog = None

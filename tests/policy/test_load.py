@@ -63,6 +63,10 @@ def test_the_example_policy_is_valid_and_sets_every_key(tmp_path: Path) -> None:
         *(("groups", k) for k in ("name", "folders", "clearance", "outbox", "members")),
         ("groups", "external"),
         ("groups", "colour"),
+        ("groups", "sources"),
+        ("groups", "forwarding"),
+        ("ocr", "enabled"),
+        ("ocr", "required"),
     }
     assert expected <= keys
     assert any(key[0] == "actions" for key in layer.values)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from sendguard.cli import signing
 from sendguard.display import visible
 from sendguard.policy import Group, Policy, decide, load_policy
 
@@ -63,6 +64,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--policy", metavar="FILE", help="use FILE as the system policy (for tests and trials)"
     )
     explain.add_argument("--user", metavar="FILE", help="the user settings file")
+    signing.register(sub)
 
 
 class _UsageError(Exception):
@@ -86,10 +88,12 @@ def run(args: argparse.Namespace) -> int:
             return _check(args)
         if command == "explain":
             return _explain(args)
+        if command in ("keygen", "sign"):
+            return signing.run(args)
     except _UsageError as exc:
         print(f"sendguard policy {command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print("usage: sendguard policy {check,explain} ...", file=sys.stderr)
+    print("usage: sendguard policy {check,explain,keygen,sign} ...", file=sys.stderr)
     return EXIT_USAGE
 
 

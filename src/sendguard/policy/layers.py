@@ -13,12 +13,13 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path, PureWindowsPath
 from typing import Literal
 
+from sendguard.paths import default_data_dir
 from sendguard.policy.discovery import discover_groups, expand_home
 from sendguard.policy.load import (
     Key,
@@ -29,14 +30,17 @@ from sendguard.policy.load import (
     read_layer,
     schema_order,
 )
+from sendguard.policy.managed import ManagedValues, managed_layer, os_managed_values, overlay
 from sendguard.policy.model import (
     BUILT_IN,
     DEFAULT_LEVELS,
     Action,
+    AuditSettings,
     Discovery,
     Group,
     Level,
     Mappings,
+    OcrSettings,
     Policy,
     Setting,
     Source,
@@ -44,6 +48,8 @@ from sendguard.policy.model import (
     UiPermissions,
     key_path,
 )
+from sendguard.policy.signed import key_path_for, verify_policy
+from sendguard.policy.trust import TRUSTED_OWNERS, untrusted_reason
 
 #: The built-in policy: what applies to every key no policy file sets. It is parsed by the
 #: same code as policy files, so it is valid by construction and reads like one
@@ -147,11 +153,21 @@ above_3 = "justify"
 allow_pause = true
 allow_quit = true
 
+[ocr]
+enabled = true
+required = false
+
 [discovery]
 enabled = true
 default_clearance = "PUBLIC"
 roots = []
 exclude = []
+
+[audit]
+keyring = "degraded"
+http_format = "hec"
+spool_limit = 100000
+heartbeat_seconds = 300
 """
 
 POLICY_FILE = "policy.toml"
@@ -262,8 +278,9 @@ _FEWER = _Rule(
     ),
 )
 _FIXED = _Rule("cannot change it", lambda mine, theirs, _: False)
+_REFUSE = _Rule("may only make it refuse", lambda mine, theirs, _: mine in ("refuse", theirs))
 #: Lists where a user's entries are added to the system's: more folders watched is stricter.
-_UNION_KEYS = frozenset({"folders", "roots"})
+_UNION_KEYS = frozenset({"folders", "roots", "sources"})
 
 
 def _rule(key: Key) -> _Rule:
@@ -276,10 +293,16 @@ def _rule(key: Key) -> _Rule:
         return _ACTION
     if head == "ui":
         return _OFF
+    if head == "ocr":
+        return _ON
+    if head == "audit" and key[1] == "keyring":
+        return _REFUSE
     if head == "discovery":
         return {"enabled": _ON, "default_clearance": _LOWER, "exclude": _FEWER}.get(key[1], _FIXED)
     if head == "groups" and key[2] == "clearance":
         return _LOWER
+    if head == "groups" and key[2] == "forwarding":
+        return _ACTION
     return _FIXED
 
 
@@ -504,9 +527,9 @@ def build_policy(
             settings[clearance_key] = Setting(
                 clearance_key, default_clearance.name, default_setting.source, False
             )
-        folders, outbox, members, external, colour = (
+        folders, outbox, members, external, colour, chat_folders, forwarding = (
             merged[k].value if (k := ("groups", name, f)) in merged else None
-            for f in ("folders", "outbox", "members", "external", "colour")
+            for f in ("folders", "outbox", "members", "external", "colour", "sources", "forwarding")
         )
         groups.append(
             Group(
@@ -518,6 +541,8 @@ def build_policy(
                 external=external if isinstance(external, bool) else None,
                 colour=colour if isinstance(colour, str) else None,
                 source=entry.source,
+                sources=_paths(chat_folders, home),
+                forwarding=Action(forwarding) if isinstance(forwarding, str) else None,
             )
         )
     groups = [group for group in groups if group.folders]
@@ -554,11 +579,36 @@ def build_policy(
             allow_pause=bool(merged[("ui", "allow_pause")].value),
             allow_quit=bool(merged[("ui", "allow_quit")].value),
         ),
+        ocr=OcrSettings(
+            enabled=bool(merged[("ocr", "enabled")].value),
+            required=bool(merged[("ocr", "required")].value),
+        ),
+        audit=_audit_settings(merged, home),
         settings=settings,
         sources=sources,
         notes=tuple(notes),
         error=error,
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+    )
+
+
+def _audit_settings(merged: Mapping[Key, _Merged], home: Path) -> AuditSettings:
+    def value(name: str) -> object:
+        entry = merged.get(("audit", name))
+        return entry.value if entry is not None else None
+
+    syslog, http, ca_file = value("syslog"), value("http"), value("ca_file")
+    spool, heartbeat = value("spool_limit"), value("heartbeat_seconds")
+    return AuditSettings(
+        keyring="refuse" if value("keyring") == "refuse" else "degraded",
+        syslog=str(syslog) if syslog is not None else None,
+        http=str(http) if http is not None else None,
+        http_format="ndjson" if value("http_format") == "ndjson" else "hec",
+        ca_file=expand_home(str(ca_file), home) if ca_file is not None else None,
+        spool_limit=spool if isinstance(spool, int) else AuditSettings.spool_limit,
+        heartbeat_seconds=(
+            heartbeat if isinstance(heartbeat, int) else AuditSettings.heartbeat_seconds
+        ),
     )
 
 
@@ -592,6 +642,65 @@ def _read(
     return layer, SourceFile(role, path, "loaded", layer.sha256), None
 
 
+def _trusted(
+    layer: Layer | None,
+    found: SourceFile,
+    error: PolicyError | None,
+    owners: Collection[int] | None,
+    state_dir: Path,
+) -> tuple[Layer | None, SourceFile, PolicyError | None]:
+    """The system policy file, refused when others could write it or its signature fails."""
+    if found.status == "missing":
+        return layer, found, error
+    refusal = untrusted_reason(found.path, owners) if owners is not None else None
+    if refusal is None and layer is not None:
+        try:
+            data = found.path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != layer.sha256:
+                raise PolicyError(
+                    found.path,
+                    line=None,
+                    key=None,
+                    expected="a policy that stays the same while it is read",
+                    got="a file that changed",
+                    hint="SendGuard reads it again when it is reloaded",
+                )
+            verify_policy(found.path, data, key_path=key_path_for(found.path), state_dir=state_dir)
+        except OSError as exc:
+            refusal = PolicyError(
+                found.path, line=None, key=None, expected="a readable file", got=str(exc)
+            )
+        except PolicyError as exc:
+            refusal = exc
+    if refusal is None:
+        return layer, found, error
+    if error is not None:
+        refusal.others.extend(error.all())
+    return None, replace(found, status="invalid"), refusal
+
+
+def _with_managed(
+    system: Layer | None, error: PolicyError | None, managed: Sequence[ManagedValues]
+) -> tuple[Layer | None, list[SourceFile], PolicyError | None]:
+    """The system layer with the OS-managed values over it (they win over the file)."""
+    if not managed:
+        return system, [], error
+    ladder = None
+    if system is not None and ("levels", "order") in system.values:
+        ladder = [str(name) for name in _as_list(system.values[("levels", "order")])]
+    layer, managed_error = managed_layer(managed, ladder)
+    status: Literal["loaded", "invalid"] = "invalid" if managed_error else "loaded"
+    files = [SourceFile("system", values.where, status) for values in managed]
+    if managed_error is not None:
+        if error is None:
+            return system, files, managed_error
+        error.others.extend(managed_error.all())
+        return system, files, error
+    if layer is not None:
+        system = layer if system is None else overlay(system, layer)
+    return system, files, error
+
+
 def load_policy(
     system_path: Path | None = None,
     user_path: Path | None = None,
@@ -601,6 +710,8 @@ def load_policy(
     discover: bool = True,
     data_dir: Path | None = None,
     include_user: bool = True,
+    managed: Sequence[ManagedValues] | None = None,
+    trusted_owners: Collection[int] | None = None,
 ) -> Policy:
     """The effective policy. Never raises for a bad file: it holds everything instead.
 
@@ -610,15 +721,31 @@ def load_policy(
     (inside `data_dir` when given); `include_user=False` leaves user settings out (to check
     a system policy on its own). `home` is where ``~`` and the sync roots are (tests pass a
     temporary folder); `discover` lists groups under known sync roots.
+
+    Trust (see ``trust.py``, ``signed.py``, ``managed.py``): with the OS location, a system
+    policy file not owned by root or writable by others is refused (`trusted_owners` makes
+    tests check other files), and the OS-managed values (Group Policy, managed preferences;
+    `managed` replaces them in tests) join the system layer. A policy whose folder holds a
+    verification key must carry a valid signature; the highest serial accepted is kept in
+    `data_dir` (default: the user's data folder).
     """
     home = home if home is not None else Path.home()
+    os_location = system_path is None
     system_path = system_path if system_path is not None else system_policy_path()
+    if trusted_owners is None and os_location:
+        trusted_owners = TRUSTED_OWNERS
+    if managed is None:
+        managed = os_managed_values() if os_location else ()
     user_path = user_path if user_path is not None else user_settings_path(data_dir, home=home)
 
     system, system_file, system_error = _read(
         system_path, Source("system", system_path), None, required=system_required
     )
-    installed = system_file.status != "missing"
+    system, system_file, system_error = _trusted(
+        system, system_file, system_error, trusted_owners, data_dir or default_data_dir()
+    )
+    system, managed_files, system_error = _with_managed(system, system_error, managed)
+    installed = system_file.status != "missing" or bool(managed_files)
     if system is not None and ("levels", "order") in system.values:
         system_ladder: tuple[str, ...] | None = tuple(
             str(name) for name in _as_list(system.values[("levels", "order")])
@@ -648,7 +775,7 @@ def load_policy(
         ladder,
         home=home,
         discover=discover,
-        sources=(system_file,) if user_file is None else (system_file, user_file),
+        sources=(system_file, *managed_files, *(() if user_file is None else (user_file,))),
         notes=[*notes, *merge_notes],
         error=error,
     )

@@ -32,12 +32,34 @@ Key = tuple[str, ...]
 MARKING_SYSTEMS: tuple[str, ...] = ("tlp", "uk", "us", "nato", "cn", "corporate", "classification")
 ANY_SYSTEM = "any"
 
-_TOP_KEYS = ("levels", "mappings", "actions", "ui", "discovery", "groups")
+_TOP_KEYS = ("levels", "mappings", "actions", "ui", "ocr", "discovery", "groups", "audit")
 _LEVEL_KEYS = ("order", "unscannable", "unknown_mip_label", "unmapped")
 _MAPPING_KEYS = ("mip", "titus", "boldon_james", "properties", "markings", "patterns")
 _UI_KEYS = ("allow_pause", "allow_quit")
+_OCR_KEYS = ("enabled", "required")
 _DISCOVERY_KEYS = ("enabled", "default_clearance", "roots", "exclude")
-_GROUP_KEYS = ("name", "folders", "clearance", "outbox", "members", "external", "colour")
+_AUDIT_KEYS = (
+    "keyring",
+    "syslog",
+    "http",
+    "http_format",
+    "ca_file",
+    "spool_limit",
+    "heartbeat_seconds",
+)
+_SYSLOG_URL = re.compile(r"^(udp|tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):([0-9]{1,5})$")
+_HTTP_URL = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$")
+_GROUP_KEYS = (
+    "name",
+    "folders",
+    "clearance",
+    "outbox",
+    "members",
+    "external",
+    "colour",
+    "sources",
+    "forwarding",
+)
 _ACTION_KEY = re.compile(r"^above_([1-9][0-9]{0,2})$")
 _GUID = re.compile(r"^\{?([0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12})\}?$")
 _COLOUR = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
@@ -520,10 +542,17 @@ class _Checker:
             for name, value in ui.items():
                 if name in _UI_KEYS and (flag := self.boolean(value, ("ui", name))) is not None:
                     self.put(("ui", name), flag, ("ui", name))
+        if "ocr" in document:
+            ocr = self.table(document["ocr"], ("ocr",), _OCR_KEYS)
+            for name, value in ocr.items():
+                if name in _OCR_KEYS and (flag := self.boolean(value, ("ocr", name))) is not None:
+                    self.put(("ocr", name), flag, ("ocr", name))
         if "discovery" in document:
             self.discovery(document["discovery"])
         if "groups" in document:
             self.groups(document["groups"])
+        if "audit" in document:
+            self.audit(document["audit"])
 
     def levels(self, value: object) -> None:
         levels = self.table(value, ("levels",), _LEVEL_KEYS)
@@ -752,7 +781,7 @@ class _Checker:
                     )
                 owners[folded] = name
             self.put((*base, "folders"), folders, (*raw, "folders"))
-        for key in ("clearance", "outbox", "members", "external", "colour"):
+        for key in _GROUP_KEYS[2:]:  # name and folders are read above
             if key not in group:
                 continue
             item = group[key]
@@ -781,10 +810,103 @@ class _Checker:
             elif key == "external":
                 if (flag := self.boolean(item, where)) is not None:
                     self.put((*base, key), flag, where)
+            elif key == "sources":
+                self.sources(item, where, base, folders or [])
+            elif key == "forwarding":
+                actions = [action.value for action in Action]
+                if isinstance(item, str) and item in actions:
+                    self.put((*base, key), item, where)
+                else:
+                    guess = _suggest(item, actions) if isinstance(item, str) else None
+                    self.error(
+                        where,
+                        "one of " + ", ".join(actions),
+                        _describe(item),
+                        f'did you mean "{guess}"?' if guess else 'e.g. forwarding = "confirm"',
+                    )
             elif isinstance(item, str) and _COLOUR.match(item.strip()):
                 self.put((*base, key), item.strip().lower(), where)
             else:
                 self.error(where, "a colour as #rrggbb", _describe(item), 'e.g. colour = "#2e7d32"')
+
+    def sources(self, value: object, where: RawPath, base: Key, folders: Sequence[str]) -> None:
+        """Chat apps' download folders whose files came from this group (not watched as
+        shares: their content is remembered, to recognise it when it is forwarded)."""
+        items = self.folders(value, where, non_empty=False)
+        if items is None:
+            return
+        for position, item in enumerate(items):
+            if _inside_any(item, folders):
+                self.error(
+                    (*where, position),
+                    "a source folder outside the group's folders",
+                    _describe(item),
+                    "list the group's own folders under folders, chat download folders here",
+                )
+                return
+        self.put((*base, "sources"), items, where)
+
+    def audit(self, value: object) -> None:
+        """``[audit]``: keyring policy, forwarding targets, spool and heartbeat."""
+        audit = self.table(value, ("audit",), _AUDIT_KEYS)
+        choices = {"keyring": ("degraded", "refuse"), "http_format": ("hec", "ndjson")}
+        for name, item in audit.items():
+            raw: RawPath = ("audit", name)
+            if name in choices:
+                if isinstance(item, str) and item in choices[name]:
+                    self.put(raw_key(raw), item, raw)
+                else:
+                    options = choices[name]
+                    guess = _suggest(item, options) if isinstance(item, str) else None
+                    self.error(
+                        raw,
+                        "one of " + ", ".join(options),
+                        _describe(item),
+                        f'did you mean "{guess}"?' if guess else f'e.g. {name} = "{options[0]}"',
+                    )
+            elif name == "syslog":
+                match = _SYSLOG_URL.match(item.strip()) if isinstance(item, str) else None
+                if match is not None and 0 < int(match.group(3)) < 65536:
+                    self.put(raw_key(raw), match.group(0), raw)
+                else:
+                    self.error(
+                        raw,
+                        "a syslog collector as udp://, tcp:// or tls://host:port",
+                        _describe(item),
+                        'e.g. syslog = "tls://siem.example.org:6514"',
+                    )
+            elif name == "http":
+                if isinstance(item, str) and _HTTP_URL.match(item.strip()):
+                    self.put(raw_key(raw), item.strip(), raw)
+                else:
+                    self.error(
+                        raw,
+                        "an http:// or https:// URL",
+                        _describe(item),
+                        'e.g. http = "https://splunk.example.org:8088/services/collector/event"',
+                    )
+            elif name == "ca_file":
+                text = self.string(item, raw, "a file path")
+                if text is not None and not _is_absolute(text):
+                    self.error(
+                        raw,
+                        "an absolute file path or one starting with ~",
+                        _describe(text),
+                        "write the full path of the PEM file",
+                    )
+                elif text is not None:
+                    self.put(raw_key(raw), text, raw)
+            elif name in ("spool_limit", "heartbeat_seconds"):
+                low, high = (1000, 10_000_000) if name == "spool_limit" else (10, 86_400)
+                if isinstance(item, int) and not isinstance(item, bool) and low <= item <= high:
+                    self.put(raw_key(raw), item, raw)
+                else:
+                    self.error(
+                        raw,
+                        f"a whole number from {low} to {high}",
+                        _describe(item),
+                        f"e.g. {name} = {100_000 if name == 'spool_limit' else 300}",
+                    )
 
 
 def schema_order(keys: Iterable[Key]) -> list[Key]:
@@ -809,8 +931,12 @@ def schema_order(keys: Iterable[Key]) -> list[Key]:
             return (head, int(key[1].removeprefix("above_")))
         if key[0] == "ui":
             return (head, rank(_UI_KEYS, key[1]))
+        if key[0] == "ocr":
+            return (head, rank(_OCR_KEYS, key[1]))
         if key[0] == "discovery":
             return (head, rank(_DISCOVERY_KEYS, key[1]))
+        if key[0] == "audit":
+            return (head, rank(_AUDIT_KEYS, key[1]))
         index = groups.setdefault(key[1], len(groups))
         return (head, index, rank(_GROUP_KEYS, key[2]))
 

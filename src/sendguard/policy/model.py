@@ -169,6 +169,12 @@ class Group:
     external: bool | None = None
     colour: str | None = None
     source: Source = BUILT_IN
+    #: Chat apps' download folders whose files came from this group: their content is
+    #: remembered (fingerprints), not watched as shares.
+    sources: tuple[Path, ...] = ()
+    #: Set: this group is a work source, and its content added to another group's folder
+    #: gets this action even when unlabelled. None: not a source.
+    forwarding: Action | None = None
 
     @property
     def discovered(self) -> bool:
@@ -206,6 +212,33 @@ class UiPermissions:
 
 
 @dataclass(frozen=True)
+class OcrSettings:
+    #: Photos and scans shared into a group are read by OCR (held first, then read).
+    enabled: bool = True
+    #: When OCR cannot run (the extra is not installed), photos are unscannable.
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """``[audit]``: what happens without a keyring, and where records are forwarded."""
+
+    #: No usable keyring: ``degraded`` keeps guarding with unsealed records (the tray warns);
+    #: ``refuse`` holds every file until a keyring is available.
+    keyring: Literal["degraded", "refuse"] = "degraded"
+    #: ``udp://host:port``, ``tcp://host:port`` or ``tls://host:port`` (RFC 5424).
+    syslog: str | None = None
+    #: An HTTP(S) collector URL (Splunk HEC, or NDJSON); its token is in the keyring.
+    http: str | None = None
+    http_format: Literal["hec", "ndjson"] = "hec"
+    #: CA certificates that sign the collectors' TLS certificates (else the system's).
+    ca_file: Path | None = None
+    #: Records kept for a collector that is away; beyond it the oldest are not forwarded.
+    spool_limit: int = 100_000
+    heartbeat_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Policy:
     """The effective policy: built-in defaults < user settings < system policy."""
 
@@ -230,6 +263,8 @@ class Policy:
     error: PolicyError | None = None
     #: Of the canonical form of the effective values (discovered groups excluded).
     sha256: str = ""
+    ocr: OcrSettings = OcrSettings()
+    audit: AuditSettings = AuditSettings()
 
     @property
     def hold_everything(self) -> bool:

@@ -26,6 +26,12 @@ class PromptItem:
     name: str
     findings: Findings
     decision: Decision
+    #: The work group this content came from, when adding it here forwards it (its name as
+    #: the policy spells it): «This came from "Work — Newsroom". Share it with "Family"?»
+    came_from: str | None = None
+    #: The wrong-group hint, a whole sentence: «You usually share SECRET documents with
+    #: "Editors". This is "Family".» Shown with the prompt; never decides by itself.
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,16 @@ class TerminalDecider:
                 decision = item.decision
                 level = decision.level.name if decision.level else "unknown"
                 print(f"\n  {visible(item.name)}", file=out)
-                print(f"    {level} (clearance of this group: {decision.clearance})", file=out)
+                if item.came_from is not None:
+                    print(
+                        f'    This came from "{visible(item.came_from)}".'
+                        f' Share it with "{visible(group.name)}"?',
+                        file=out,
+                    )
+                if decision.level is not None or item.came_from is None:
+                    print(f"    {level} (clearance of this group: {decision.clearance})", file=out)
+                if item.hint is not None:
+                    print(f"    Note: {visible(item.hint)}", file=out)
                 for line in decision.explanation:
                     print(f"    - {line}", file=out)
                 answers.append(self._ask_one(item, group))

@@ -39,11 +39,26 @@ from watchdog.utils.delayed_queue import DelayedQueue
 
 from sendguard.engine.answers import NOT_SHARED_REASON, AnswerRefused, carry_out, release_folder
 from sendguard.engine.decider import Answer, Batch, Decider, PromptItem
+from sendguard.engine.forwarding import (
+    Forwarded,
+    StoreError,
+    forwarded_from,
+    forwarding_sources,
+    with_forwarding,
+)
+from sendguard.engine.hints import HORIZON, past_shares, wrong_group_hint
 from sendguard.engine.holdarea import ChangedWhileHeld, HoldArea, same_content
 from sendguard.engine.names import is_temporary
 from sendguard.labels import DEFAULT_LIMITS, Findings, Limits, detect
+from sendguard.labels.ocr import ocr_installed
 from sendguard.policy import Group, Policy
 from sendguard.policy.decide import Decision, decide
+from sendguard.store.fingerprints import (
+    Fingerprint,
+    FingerprintStore,
+    fingerprint_file,
+    remember_all,
+)
 from sendguard.store.journal import HoldRecord, Journal, JournalError, State
 
 #: How long our own release stays recognised when its event comes back to us.
@@ -250,6 +265,27 @@ class _Handler(FileSystemEventHandler):
         self.engine._on_event(event)
 
 
+class _SourceHandler(FileSystemEventHandler):
+    """A work group's source folder (a chat app's downloads): what appears there is
+    fingerprinted, never held."""
+
+    def __init__(self, engine: Engine, group_name: str) -> None:
+        self.engine = engine
+        self.group_name = group_name
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        if isinstance(event, FileMovedEvent):
+            path = event.dest_path
+        elif isinstance(event, FileClosedEvent | FileCreatedEvent):
+            path = event.src_path
+        else:
+            return
+        if path:
+            self.engine._index.put(("file", (Path(os.fsdecode(path)), self.group_name)))
+
+
 class Engine:
     def __init__(
         self,
@@ -272,7 +308,17 @@ class Engine:
             per_file_system=config.hold_per_file_system,
         )
         self.problems: list[str] = []
-        self._fast_limits = replace(config.limits, time_budget=config.fast_budget)
+        # The scan in place never runs OCR (about a second): pictures that may show a page
+        # are held and read in the hold area, where the full limits apply.
+        self._fast_limits = replace(config.limits, time_budget=config.fast_budget, ocr=False)
+        self._full_limits = replace(
+            config.limits, ocr=policy.ocr.enabled, ocr_required=policy.ocr.required
+        )
+        self._hold_for_ocr = policy.ocr.enabled and (policy.ocr.required or ocr_installed())
+        #: Groups whose content is remembered, to recognise it when it is forwarded.
+        self._work_sources = forwarding_sources(policy)
+        self.fingerprints = self._open_fingerprints()
+        self._index: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._patterns = policy.name_patterns
         self._lock = threading.Lock()
         self._pending: dict[Path, _Pending] = {}
@@ -359,12 +405,16 @@ class Engine:
             self._observer = None
         self._intake.put(("stop", None))
         self._work.put(("stop", None))
+        self._index.put(("stop", None))
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()
         with contextlib.suppress(JournalError):
             self.journal.set_meta(stopped_cleanly="1", alive=repr(time.time()))
         self.journal.close()
+        if self.fingerprints is not None:
+            with contextlib.suppress(*StoreError):
+                self.fingerprints.close()
 
     def __enter__(self) -> Engine:
         self.start()
@@ -374,11 +424,14 @@ class Engine:
         self.stop()
 
     def _start_threads(self) -> None:
-        for name, target in (
+        loops = [
             ("sendguard-intake", self._intake_loop),
             ("sendguard-decide", self._work_loop),
             ("sendguard-timer", self._timer_loop),
-        ):
+        ]
+        if self._work_sources and self.fingerprints is not None:
+            loops.append(("sendguard-index", self._index_loop))
+        for name, target in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -394,6 +447,14 @@ class Engine:
                 self._problem(watch_limit_message(exc, folder))
                 continue
             self.watched.append(folder)
+        for group in self._work_sources:
+            for source in group.sources:
+                if not source.is_dir():
+                    continue  # the chat app is not installed (yet): the rescan walks it later
+                try:
+                    observer.schedule(_SourceHandler(self, group.name), str(source), recursive=True)
+                except OSError as exc:
+                    self._problem(watch_limit_message(exc, source))
         observer.start()
         self._observer = observer
 
@@ -525,11 +586,15 @@ class Engine:
             if quick is None:
                 return
             decision = decide(quick, group, self.policy)
-            if not quick.timed_out and not decision.prompt:
-                self._known[path] = info.st_ino
-                if decision.action is not None:
-                    self.listener.notified(path, decision)
-                return
+            needs_ocr = quick.ocr_pending and self._hold_for_ocr
+            if not quick.timed_out and not decision.prompt and not needs_ocr:
+                fingerprint = self._fingerprint(path)
+                if fingerprint is None or self._forwarded(fingerprint, group) is None:
+                    self._known[path] = info.st_ino
+                    self._remember(fingerprint, group, path.name, decision)
+                    if decision.action is not None:
+                        self.listener.notified(path, decision)
+                    return
         try:
             record = self.holds.hold(path, group.name, batch=uuid.uuid4().hex[:12])
         except (OSError, JournalError) as exc:
@@ -543,6 +608,93 @@ class Engine:
         if record.error:
             self._problem(f"{path.name}: {record.error}")
         self._work.put(("classify", (record, group, reason)))
+
+    # --- what content was seen where: forwarding and the wrong-group hint ---------------
+
+    def _open_fingerprints(self) -> FingerprintStore | None:
+        path = self.config.data_dir / "fingerprints.sqlite3"
+        try:
+            return FingerprintStore(path)
+        except StoreError as exc:
+            # Forwarding cannot be recognised; labelled files are still decided by label.
+            self._problem(f"forwarding between groups is not recognised: {path}: {exc}")
+            return None
+
+    def _fingerprint(self, path: Path) -> Fingerprint | None:
+        """The content's fingerprint, when forwarding is in the policy (else no cost)."""
+        if not self._work_sources or self.fingerprints is None:
+            return None
+        try:
+            fingerprint = fingerprint_file(path)
+        except OSError:
+            return None
+        return fingerprint if fingerprint.size > 0 else None  # every empty file is alike
+
+    def _forwarded(self, fingerprint: Fingerprint | None, group: Group) -> Forwarded | None:
+        if fingerprint is None or self.fingerprints is None:
+            return None
+        try:
+            return forwarded_from(fingerprint, group, self.policy, self.fingerprints)
+        except StoreError as exc:
+            self._problem(f"forwarding could not be checked: {exc}")
+            return None
+
+    def _remember(
+        self,
+        fingerprint: Fingerprint | None,
+        group: Group,
+        name: str,
+        in_place: Decision | None,
+    ) -> None:
+        """The content stays in `group`; `in_place`: decided without a hold (its level, if
+        any, is history for the wrong-group hint; held files are in the journal)."""
+        if self.fingerprints is None:
+            return
+        try:
+            if fingerprint is not None:
+                self.fingerprints.remember(fingerprint, group.name, name)
+            if in_place is not None and in_place.level is not None:
+                self.fingerprints.remember_share(group.name, in_place.level.name, name)
+        except StoreError as exc:
+            self._problem(f"could not remember where {name} was shared: {exc}")
+
+    def _hint(self, group: Group, decision: Decision, name: str) -> str | None:
+        try:
+            shares = self.fingerprints.shares(time.time() - HORIZON) if self.fingerprints else []
+            history = past_shares(self.journal.history(2000), shares)
+        except (JournalError, *StoreError):
+            return None  # a hint is a nicety: without history there is none
+        level = decision.level.name if decision.level is not None else None
+        return wrong_group_hint(history, group.name, level, name)
+
+    def _index_loop(self) -> None:
+        """Fingerprints of what work sources hold: at start, on every rescan, and as files
+        appear in their source folders."""
+        self._index.put(("walk", None))
+        while True:
+            kind, payload = self._index.get()
+            if kind == "stop":
+                return
+            store = self.fingerprints
+            if store is None:
+                continue
+            try:
+                if kind == "walk":
+                    remember_all(store, self._work_files(), self._stopping)
+                elif kind == "file":
+                    path, group_name = payload
+                    if not is_temporary(path.name) and os.path.isfile(path):
+                        remember_all(store, [(path, group_name)], self._stopping)
+            except StoreError as exc:
+                self._problem(f"could not remember what work groups hold: {exc}")
+
+    def _work_files(self) -> Iterable[tuple[Path, str]]:
+        for group in self._work_sources:
+            for folder in (*group.folders, *group.sources):
+                if folder.is_dir():
+                    for path in self._files_in(folder):
+                        if not is_temporary(path.name) and not path.is_symlink():
+                            yield path, group.name
 
     def _scan(self, path: Path, limits: Limits) -> Findings | None:
         try:
@@ -595,6 +747,8 @@ class Engine:
     def _rescan(self) -> None:
         with self._lock:
             self._overflow_rescan_queued = False
+        if self._work_sources:
+            self._index.put(("walk", None))
         seen: set[Path] = set()
         for folder, group, outbox in self._folders():
             for path in self._files_in(folder):
@@ -652,6 +806,10 @@ class Engine:
             self._problem(f"{record.held} disappeared from the hold area")
             return
         decision = decide(findings, group, self.policy)
+        fingerprint = self._fingerprint(record.held) if reason is None else None
+        forwarded = self._forwarded(fingerprint, group)
+        if forwarded is not None:
+            decision = with_forwarding(decision, forwarded, group, self.policy)
         self.journal.update(
             record.id,
             verdict=findings.verdict.value,
@@ -664,11 +822,20 @@ class Engine:
             return
         if not decision.prompt:
             target = self._release(record, group)
-            if target is not None and decision.action is not None:
-                self.listener.notified(target, decision)
+            if target is not None:
+                self._remember(fingerprint, group, target.name, None)
+                if decision.action is not None:
+                    self.listener.notified(target, decision)
             return
         self.listener.held(record, decision)
-        item = PromptItem(record.id, record.origin.name, findings, decision)
+        item = PromptItem(
+            record.id,
+            record.origin.name,
+            findings,
+            decision,
+            came_from=forwarded.source if forwarded is not None else None,
+            hint=self._hint(group, decision, record.origin.name),
+        )
         waiting = self._waiting[group.name]
         waiting.items.append(item)
         waiting.due = time.monotonic() + self.config.batch_window
@@ -679,7 +846,7 @@ class Engine:
             findings = Findings(path=str(record.held), format="not a file")
             findings.mark_unscannable(reason)
             return findings
-        return self._scan(record.held, self.config.limits)
+        return self._scan(record.held, self._full_limits)
 
     def _flush_batches(self, now: float) -> None:
         for name, waiting in list(self._waiting.items()):
@@ -715,6 +882,7 @@ class Engine:
             return None
         if answer.share:
             self._expect_own(target)
+            self._remember(self._fingerprint(target), group, target.name, None)
             self.listener.released(record, target, True)
         else:
             self.listener.returned(record, target, NOT_SHARED_REASON)

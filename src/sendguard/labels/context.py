@@ -50,6 +50,13 @@ class Limits:
     pdf_raw_window: int = 8 * MiB
     #: PDF: the largest metadata stream inflated (also qpdf's cap for one Flate stream).
     pdf_max_stream_size: int = 16 * MiB
+    #: Photos, screenshots and PDF pages without text are read by OCR (``labels.ocr``).
+    #: Off by default: OCR costs about a second, so the engine turns it on only for held
+    #: files; a scan without it sets ``Findings.ocr_pending`` instead.
+    ocr: bool = False
+    #: OCR is required: when it cannot run (the ``ocr`` extra is not installed, the model
+    #: does not load), such files are unscannable instead of carrying a note.
+    ocr_required: bool = False
 
 
 DEFAULT_LIMITS = Limits()

@@ -131,6 +131,9 @@ class Findings:
     elapsed_ms: float = 0.0
     #: The time budget ran out: a longer scan might find more (the engine holds and rescans).
     timed_out: bool = False
+    #: The file has content only OCR can read (a photo, a page without text) and this scan
+    #: did not run OCR (``Limits.ocr`` off): a scan with OCR might find more.
+    ocr_pending: bool = False
 
     @property
     def verdict(self) -> Verdict:

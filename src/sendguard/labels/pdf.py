@@ -138,6 +138,12 @@ def scan_pdf(source: Source, ctx: ScanContext) -> None:
                 document.close()
     if document is None:
         _report_unopenable(meta, error, scan)
+    for number, picture in scan.unread_pages:
+        # OCR after PDFium's lock is released: other scans need PDFium meanwhile.
+        from sendguard.labels.ocr import read_markings
+
+        ctx.check_time()
+        scan.add(read_markings(picture, f"page {number} (scanned)", ctx, decoded=True))
     scan.finish()
 
 
@@ -151,6 +157,8 @@ class _Scan:
         self.ctx = ctx
         self.found = False
         self.problems: list[str] = []
+        #: Pages without text rendered for OCR (page number, picture).
+        self.unread_pages: list[tuple[int, Any]] = []
 
     def add(self, findings: Iterable[Finding]) -> None:
         for finding in findings:
@@ -411,10 +419,36 @@ def _read_pages(document: Any, scan: _Scan) -> None:
         texts += bool(body.strip())
         scan.add(_page_markings(index + 1, top, bottom, body))
     if texts == 0 and not scan.found:
+        if scan.ctx.depth == 0 and scan.ctx.limits.ocr:
+            for index in dict.fromkeys((0, count - 1)):
+                scan.ctx.check_time()
+                picture = _render(document, index)
+                if picture is not None:
+                    scan.unread_pages.append((index + 1, picture))
+            return
+        if scan.ctx.depth == 0:
+            scan.ctx.findings.ocr_pending = True
         scan.ctx.findings.notes.append(
             "the PDF's first and last pages have no text (a scan?): visible markings"
             " were not checked"
         )
+
+
+#: Scanned pages are rendered this many pixels long for OCR.
+_RENDER_SIDE = 1800
+
+
+def _render(document: Any, index: int) -> Any:
+    """Page `index` as a picture for OCR (None when PDFium cannot draw it)."""
+    page = document.get_page(index)
+    try:
+        width, height = page.get_size()
+        scale = _RENDER_SIDE / max(width, height, 1.0)
+        return page.render(scale=scale, rotation=0, may_draw_forms=True).to_pil()
+    except Exception:  # a page that cannot be drawn: OCR is skipped, the note stays
+        return None
+    finally:
+        page.close()
 
 
 def _page_text(document: Any, index: int) -> tuple[str, str, str]:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from sendguard.audit import AuditStoreError, open_audit_trail
 from sendguard.display import visible
 from sendguard.engine.answers import AnswerRefused, carry_out
 from sendguard.engine.decider import (
@@ -22,6 +23,7 @@ from sendguard.engine.decider import (
 )
 from sendguard.engine.guard import Engine, EngineConfig, EngineListener, error_in_words
 from sendguard.engine.holdarea import HoldArea
+from sendguard.engine.listeners import FanOutListener
 from sendguard.paths import default_data_dir, default_not_shared_dir
 from sendguard.policy import Policy, load_policy
 from sendguard.policy.decide import Decision
@@ -196,10 +198,23 @@ def run(args: argparse.Namespace) -> int:
             " folders. Add [[groups]] to the policy (see docs/policy.md)."
         )
     try:
-        engine = Engine(policy, config, _decider(args.decide), _Printer())
-    except JournalError as exc:
+        trail = open_audit_trail(config.data_dir, policy)
+    except AuditStoreError as exc:
         print(f"sendguard run: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if trail.status.problem is not None:
+        print(f"Audit: {trail.status.problem}")
+    trail.policy_loaded(policy)
+    audit = trail.listener()
+    try:
+        engine = Engine(
+            trail.guard(policy), config, _decider(args.decide), FanOutListener(_Printer(), audit)
+        )
+    except JournalError as exc:
+        trail.close()
+        print(f"sendguard run: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    audit.lookup = engine.journal.get
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -208,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     engine.start()
+    trail.record("engine.started", groups=[group.name for group in policy.groups])
     print(f"Policy sha256 {policy.sha256}")
     for group in policy.groups:
         folders = ", ".join(visible(str(folder)) for folder in group.folders)
@@ -221,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
             pass
     finally:
         engine.stop()
+        trail.record("engine.stopped")
+        trail.close()
     print("Stopped.")
     return EXIT_OK
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean translations screenshots bundle deb
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SendGuard needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -14,13 +14,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	@# Until the desktop app lands, `make run` shows the label engine on the bundled examples.
-	@# Exit status 1 only means "labels found", which is what the examples are for.
-	$(BIN)/sendguard scan --recursive resources/examples; test $$? -le 1
+	@# The desktop app on the embedded default: groups found under the known sync folders, or
+	@# two demo group folders in ~/SendGuard/Demo groups when there are none.
+	$(BIN)/sendguard app
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench resources
-	$(BIN)/ruff format --check src tests bench resources
+	$(BIN)/ruff check src tests bench resources tools packaging
+	$(BIN)/ruff format --check src tests bench resources tools packaging
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,6 +32,34 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/scan.py
+
+# Real screenshots under Xvfb into docs/images (README). Needs: apt-get install xvfb xauth.
+screenshots: $(STAMP)
+	xvfb-run -a -s "-screen 0 1280x900x24" $(BIN)/python tools/screenshots.py
+
+# After changing user-visible strings in src/sendguard/app: refresh the catalogue, translate
+# what lupdate marks unfinished (Qt Linguist: .venv/bin/pyside6-linguist), then run this again.
+TS := resources/translations/sendguard_zh_CN.ts
+translations: $(STAMP)
+	$(BIN)/pyside6-lupdate src/sendguard/app/*.py -source-language en -target-language zh_CN \
+		-no-obsolete -locations none -ts $(TS)
+	$(BIN)/pyside6-lrelease $(TS) -qm src/sendguard/app/translations/sendguard_zh_CN.qm
+
+# The one-folder app (PyInstaller) in build/bundle/sendguard, and the Debian package built from
+# it in build/deb (no network needed once the venv is installed). Photo OCR is included, as the
+# installers promise; `make deb OCR=0` leaves it out (about 190 MB less). See packaging/README.md.
+BUNDLE_STAMP := $(VENV)/.installed-package
+$(BUNDLE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	@touch $(BUNDLE_STAMP)
+
+bundle: $(BUNDLE_STAMP)
+	SENDGUARD_BUNDLE_OCR=$(if $(filter 0,$(OCR)),0,1) $(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
+		--workpath build/pyinstaller --distpath build/bundle packaging/sendguard.spec
+	@du -sh build/bundle/sendguard
+
+deb: bundle
+	$(BIN)/python packaging/linux/build_deb.py build/bundle/sendguard build/deb
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build src/*.egg-info

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from sendguard import __version__
-from sendguard.cli import app, engine, policy, scan
+from sendguard.cli import app, audit, doctor, engine, policy, scan
 
 EXIT_USAGE = 2
 
@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.register(commands)
     policy.register(commands)
     engine.register(commands)
+    doctor.register(commands)
     app.register(commands)
+    audit.register(commands)
     return parser
 
 

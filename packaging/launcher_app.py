@@ -1,0 +1,9 @@
+"""The windowed app's entry point (Windows, macOS): ``sendguard app`` without a console."""
+
+import sys
+
+from sendguard.cli import main
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    sys.exit(main(arguments if arguments[:1] == ["app"] else ["app", *arguments]))

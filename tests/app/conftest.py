@@ -13,12 +13,12 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
 
 from sendguard.app.controller import Controller
 from sendguard.app.shell import Shell
 from sendguard.engine.guard import EngineConfig
+from tests.keyrings import MemoryKeyring
 
 TLP_RED = b"TLP:RED\nThe plan for next quarter.\n"
 CLEAN = b"Shopping list\nmilk\nbread\n"
@@ -42,23 +42,6 @@ members = 6
 external = true
 colour = "#c2410c"
 """
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
 
 
 @pytest.fixture(autouse=True)
@@ -122,6 +105,7 @@ def make_app(tmp_path: Path, qtbot: QtBot) -> Iterator[Callable[..., AppWorld]]:
             not_shared=tmp_path / "Not shared",
             home=tmp_path / "home",
             engine_config=fast,
+            audit_keyring=MemoryKeyring(),
         )
         shell = Shell(
             controller,

@@ -35,7 +35,7 @@ def test_dialog_names_the_group_and_typing_its_name_shares(make_app) -> None:  #
     assert dialog.windowTitle() == 'Share with "Family"?'
     assert dialog.headline.text() == 'Share with "Family"?'
     assert dialog.headline.font().pointSizeF() > dialog.font().pointSizeF() * 1.5
-    assert "6 members" in dialog.facts.text()
+    assert "Members: 6" in dialog.facts.text()
     assert "includes people outside your organisation" in dialog.facts.text()
     texts = labels_text(dialog)
     assert "plan.txt" in texts
@@ -245,3 +245,41 @@ def test_files_arriving_while_the_dialog_is_open_join_it_and_disarm_sharing(make
     world.qtbot.mouseClick(dialog.share, Qt.MouseButton.LeftButton)
     world.wait(lambda: (world.editors / "second.txt").exists())
     world.wait(lambda: (world.not_shared / "Editors' Desk" / "first.txt").exists())
+
+
+FORWARDING_POLICY = """
+[[groups]]
+name = "Work — Newsroom"
+folders = ["{root}/groups/work"]
+clearance = "SECRET"
+forwarding = "confirm"
+
+[[groups]]
+name = "Family"
+folders = ["{root}/groups/family"]
+clearance = "PUBLIC"
+external = true
+
+[ocr]
+enabled = false
+
+[discovery]
+enabled = false
+"""
+
+
+def test_a_file_forwarded_from_a_work_group_names_both_groups(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "groups" / "work").mkdir(parents=True)
+    (tmp_path / "groups" / "work" / "minutes.txt").write_bytes(CLEAN)  # no label at all
+    world: AppWorld = make_app(policy=FORWARDING_POLICY)
+    engine = world.controller.engine
+    assert engine is not None
+    world.qtbot.wait(500)  # the work folder's files are fingerprinted in the background
+    (world.family / "minutes.txt").write_bytes(CLEAN)
+    dialog = world.dialog()
+    assert dialog.windowTitle() == 'Share with "Family"?'
+    texts = labels_text(dialog)
+    assert 'This came from "Work — Newsroom".' in texts
+    assert "No label: asked because it came from another group." in texts
+    world.qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    world.wait(lambda: (world.not_shared / "Family" / "minutes.txt").exists())

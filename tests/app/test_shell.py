@@ -26,24 +26,24 @@ def test_menu_is_rebuilt_with_the_current_status_when_it_opens(make_app) -> None
     world: AppWorld = make_app(tray=True)
     assert world.shell.tray is not None and world.shell.main_window is None
     menu = texts(world)
-    assert menu[0] == "Watching 2 group(s), 2 folder(s)"
+    assert menu[0] == "Watching 2 groups, 2 folders"
     assert not world.shell.menu_actions()[0].isEnabled()  # a status line, not an action
     assert menu[1:] == [
-        "Held files (0)…",
+        "Held files: 0…",
         "Recent activity…",
         "Pause for 15 minutes…",
         "Groups and policy…",
-        "Open Not shared folder",
+        'Open the "Not shared" folder',
         "Diagnostics…",
         "Quit",
     ]
     (world.family / "plan.txt").write_bytes(TLP_RED)
     world.wait(lambda: world.controller.held)
     menu = texts(world)
-    assert menu[0] == "1 file(s) held, waiting for you"
-    assert menu[1] == "Held files (1)…"
+    assert menu[0] == "Files waiting for you: 1"
+    assert menu[1] == "Held files: 1…"
     assert world.controller.state is TrayState.HELD
-    assert world.shell.tray.toolTip() == "SendGuard — 1 file(s) held, waiting for you"
+    assert world.shell.tray.toolTip() == "SendGuard — Files waiting for you: 1"
     world.dialog().reject()
 
 
@@ -58,11 +58,11 @@ def test_without_a_tray_a_window_with_the_same_actions_says_why(make_app) -> Non
         "Recent activity…",
         "Pause for 15 minutes…",
         "Groups and policy…",
-        "Open Not shared folder",
+        'Open the "Not shared" folder',
         "Diagnostics…",
         "Quit",
     ]
-    assert window.status.text() == "Watching 2 group(s), 2 folder(s)"
+    assert window.status.text() == "Watching 2 groups, 2 folders"
     window.close()  # closing minimises: it never runs invisibly
     assert window.isVisible()
     # Notifications go to the window when there is no tray.
@@ -153,8 +153,7 @@ def test_invalid_policy_needs_attention_and_holds_everything(make_app) -> None: 
     world: AppWorld = make_app(
         tray=True,
         policy=(
-            '[[groups]]\nname = "Family"\nfolders = ["{root}/groups/family"]\n'
-            'clearance = "SECRT"\n'
+            '[[groups]]\nname = "Family"\nfolders = ["{root}/groups/family"]\nclearance = "SECRT"\n'
         ),
     )
     assert world.controller.state is TrayState.ATTENTION

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from keyring.backend import KeyringBackend
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from sendguard import __version__
+from sendguard.audit import AuditStoreError, AuditTrail, open_audit_trail
 from sendguard.display import visible
 from sendguard.engine.decider import Answer, Batch, PromptItem, Reply
 from sendguard.engine.guard import Engine, EngineConfig, error_in_words
+from sendguard.engine.listeners import FanOutListener
 from sendguard.policy import Group, Policy, load_policy
 from sendguard.policy.decide import Decision
 from sendguard.policy.model import Source
@@ -106,6 +109,7 @@ class Controller(QObject):
     #: title, message, severity ("info" or "warning")
     notification = Signal(str, str, str)
     _engine_started = Signal(object, str)  # Engine | None, error text
+    _audit_changed = Signal()
     _engine_stopped = Signal(object)  # callback to run after the stop
 
     def __init__(
@@ -117,6 +121,7 @@ class Controller(QObject):
         demo_root: Path | None = None,
         home: Path | None = None,
         engine_config: Callable[[EngineConfig], EngineConfig] | None = None,
+        audit_keyring: KeyringBackend | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -126,11 +131,18 @@ class Controller(QObject):
         self.demo_root = demo_root or (home or Path.home()) / "SendGuard" / "Demo groups"
         self.home = home
         self._tune_config = engine_config
+        #: None: the OS keyring the audit adapter chooses (tests pass an in-memory one).
+        self._audit_keyring = audit_keyring
         self.bridge = EngineBridge(self)
         self.engine: Engine | None = None
         self.policy = self._load_policy()
         self.demo = False
-        if not self.policy.groups and policy_path is None and self.policy.error is None:
+        if (
+            not self.policy.groups
+            and policy_path is None
+            and self.policy.error is None
+            and not self.policy.managed  # IT installed a policy: its groups, or none
+        ):
             self.policy = add_demo_groups(self.policy, self.demo_root)
             self.demo = True
         self.config = self._config()
@@ -161,6 +173,10 @@ class Controller(QObject):
         self.bridge.engine_problem.connect(self._on_problem)
         self.bridge.batch_asked.connect(self._on_batch)
         self._engine_started.connect(self._on_engine_started)
+        self._audit_changed.connect(self.state_changed)
+        #: The audit trail, opened with the first start (its keyring may be slow to answer).
+        self.trail: AuditTrail | None = None
+        self.audit_error: str | None = None
         self._engine_stopped.connect(lambda then: then())
 
     # --- policy and configuration -------------------------------------------------------
@@ -195,8 +211,19 @@ class Controller(QObject):
 
         def work() -> None:
             try:
-                engine = Engine(policy, config, bridge, bridge.listener())
+                trail = self._open_trail(policy)
+                listener = bridge.listener()
+                if trail is not None:
+                    listener = FanOutListener(listener, trail.listener())
+                    policy_in_force = trail.guard(policy)  # "refuse" without a keyring: hold
+                else:
+                    policy_in_force = policy
+                engine = Engine(policy_in_force, config, bridge, listener)
+                if trail is not None:
+                    trail.listener().lookup = engine.journal.get
                 engine.start()
+                if trail is not None:
+                    trail.record("engine.started", groups=[g.name for g in policy.groups])
             except (JournalError, OSError) as exc:
                 self._engine_started.emit(None, error_in_words(exc))
                 return
@@ -207,6 +234,25 @@ class Controller(QObject):
 
         threading.Thread(target=work, name="sendguard-start", daemon=True).start()
 
+    def _open_trail(self, policy: Policy) -> AuditTrail | None:
+        """Once per run, in the start thread: the keyring may take a while to answer."""
+        if self.trail is not None or self.audit_error is not None:
+            return self.trail
+        try:
+            trail = open_audit_trail(
+                self.data_dir,
+                policy,
+                keyring=self._audit_keyring,
+                on_change=lambda: self._audit_changed.emit(),
+            )
+        except AuditStoreError as exc:
+            self.audit_error = str(exc)
+            return None
+        trail.record("app.started", version=__version__)
+        trail.policy_loaded(policy)
+        self.trail = trail
+        return trail
+
     def _on_engine_started(self, engine: Engine | None, error: str) -> None:
         if self._stopping:
             if engine is not None:
@@ -215,6 +261,8 @@ class Controller(QObject):
         self.engine = engine
         self.start_error = error or None
         self.ready = True
+        if engine is not None and engine.policy.error is not None and self.policy.error is None:
+            self.policy = engine.policy  # held by the audit policy ("refuse", no keyring)
         if engine is not None:
             self.started_at = time.time()
             self.watch_problems = [p for p in engine.problems if "cannot watch" in p]
@@ -237,6 +285,12 @@ class Controller(QObject):
         if self.engine is not None:
             self.engine.stop()
             self.engine = None
+            if self.trail is not None:
+                self.trail.record("engine.stopped")
+        if self.trail is not None:
+            self.trail.record("app.stopped")
+            self.trail.close()
+            self.trail = None
 
     # --- pause -------------------------------------------------------------------------------
 
@@ -261,6 +315,8 @@ class Controller(QObject):
         self.paused_until = time.time() + minutes * 60
         self.pause_reason = reason.strip()
         self._resume_timer.start(int(minutes * 60 * 1000))
+        if self.trail is not None:
+            self.trail.record("paused", reason=self.pause_reason, minutes=minutes)
         self._log(
             "paused",
             translate("Controller", "Paused for {minutes} minutes: {reason}").format(
@@ -277,6 +333,8 @@ class Controller(QObject):
         self._resume_timer.stop()
         self.paused_until = None
         self.pause_reason = None
+        if self.trail is not None:
+            self.trail.record("resumed")
         self._log("resumed", translate("Controller", "Guarding again"))
         self.start()
 
@@ -306,6 +364,14 @@ class Controller(QObject):
                 )
             )
         reasons.extend(self.watch_problems)
+        if self.audit_error is not None:
+            reasons.append(
+                translate("Controller", "The audit trail cannot be written: {error}").format(
+                    error=self.audit_error
+                )
+            )
+        elif self.trail is not None and (problem := self.trail.status.problem) is not None:
+            reasons.append(problem)
         return reasons
 
     @property
@@ -332,11 +398,11 @@ class Controller(QObject):
         if state is TrayState.STARTING:
             return translate("Controller", "Starting…")
         if state is TrayState.HELD:
-            return translate("Controller", "{count} file(s) held, waiting for you").format(
+            return translate("Controller", "Files waiting for you: {count}").format(
                 count=len(self.held)
             )
         folders = sum(len(group.folders) for group in self.policy.groups)
-        return translate("Controller", "Watching {groups} group(s), {folders} folder(s)").format(
+        return translate("Controller", "Watching {groups} groups, {folders} folders").format(
             groups=len(self.policy.groups), folders=folders
         )
 
@@ -456,7 +522,7 @@ class Controller(QObject):
         if self.held and not self.dialog_open():
             self.notification.emit(
                 translate("Controller", "Files are waiting"),
-                translate("Controller", "{count} file(s) held, waiting for your decision.").format(
+                translate("Controller", "Files waiting for your decision: {count}.").format(
                     count=len(self.held)
                 ),
                 "info",
@@ -509,14 +575,27 @@ class Controller(QObject):
                             group=visible(group.name)
                         ),
                         translate(
-                            "Controller", "{folder} — {count} file(s), cleared for {level}"
+                            "Controller", "{folder} — files: {count}, cleared for {level}"
                         ).format(folder=visible(str(folder)), count=count, level=group.clearance),
                     )
                 )
         rows.append((translate("Controller", "Held files"), str(len(self.held))))
         rows.append((translate("Controller", "Data folder"), str(self.data_dir)))
-        rows.append((translate("Controller", "Not shared folder"), str(self.not_shared_root)))
-        rows.append((translate("Controller", "Keyring backend"), _keyring_backend()))
+        rows.append((translate("Controller", 'The "Not shared" folder'), str(self.not_shared_root)))
+        trail = self.trail
+        if trail is not None:
+            rows.append((translate("Controller", "Audit"), trail.status.message))
+            rows.append((translate("Controller", "Keyring backend"), trail.keyring_backend))
+            for state in trail.forwarding:
+                rows.append((translate("Controller", "Audit forwarding"), state.message))
+        else:
+            rows.append(
+                (
+                    translate("Controller", "Audit"),
+                    self.audit_error or translate("Controller", "not open yet"),
+                )
+            )
+            rows.append((translate("Controller", "Keyring backend"), _keyring_backend()))
         rows.append(
             (
                 translate("Controller", "System tray"),

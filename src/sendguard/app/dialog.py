@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from sendguard.display import visible
 from sendguard.engine.decider import Answer, Batch, PromptItem, same_group_name
 from sendguard.labels import Findings
+from sendguard.labels.model import Scheme
 from sendguard.policy import Action
 
 translate = QCoreApplication.translate
@@ -48,10 +49,13 @@ translate = QCoreApplication.translate
 ARM_DELAY_MS = 1500
 #: Where the label was found, in words a person understands.
 _PLACES = (
+    ("top lines", QT_TRANSLATE_NOOP("ConfirmDialog", "the top of the page")),
+    ("bottom lines", QT_TRANSLATE_NOOP("ConfirmDialog", "the bottom of the page")),
+    ("first lines", QT_TRANSLATE_NOOP("ConfirmDialog", "the first lines")),
+    ("last lines", QT_TRANSLATE_NOOP("ConfirmDialog", "the last lines")),
     ("header", QT_TRANSLATE_NOOP("ConfirmDialog", "the page header")),
     ("footer", QT_TRANSLATE_NOOP("ConfirmDialog", "the page footer")),
-    ("top line", QT_TRANSLATE_NOOP("ConfirmDialog", "the first lines of the page")),
-    ("bottom line", QT_TRANSLATE_NOOP("ConfirmDialog", "the last lines of the page")),
+    ("scanned", QT_TRANSLATE_NOOP("ConfirmDialog", "the scanned page")),
     ("LabelInfo", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
     ("MSIP_Label", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
     ("custom.xml", QT_TRANSLATE_NOOP("ConfirmDialog", "the document's properties")),
@@ -84,10 +88,19 @@ def label_line(item: PromptItem) -> str:
     decision = item.decision
     if decision.hold_reason:
         return plain(decision.hold_reason)
+    if decision.level is None and item.came_from:
+        return translate("ConfirmDialog", "No label: asked because it came from another group.")
     level = decision.level.name if decision.level else translate("ConfirmDialog", "unknown level")
-    trigger = decision.labels[0] if decision.labels else None
-    if decision.labels:
-        trigger = max(decision.labels, key=lambda label: label.level)
+    # The strongest label; among equals, one in the content rather than in the file's name
+    # or tags (the name is what the user sees anyway).
+    trigger = max(
+        decision.labels,
+        key=lambda label: (
+            label.level,
+            label.finding.scheme not in (Scheme.FILE_NAME, Scheme.FILE_TAG),
+        ),
+        default=None,
+    )
     if trigger is None:
         if item.findings.unscannable_reason:
             return translate("ConfirmDialog", "{level} — could not be read: {reason}").format(
@@ -211,14 +224,14 @@ class _FileRow(QFrame):
 def _extra_lines(item: PromptItem) -> list[str]:
     """Forwarding and wrong-group hints, when the engine gives them."""
     lines = []
-    came_from = getattr(item, "came_from", None)
-    if came_from:
+    if item.came_from:
         lines.append(
-            translate("ConfirmDialog", 'This came from "{group}".').format(group=plain(came_from))
+            translate("ConfirmDialog", 'This came from "{group}".').format(
+                group=plain(item.came_from)
+            )
         )
-    hint = getattr(item, "hint", None)
-    if hint:
-        lines.append(plain(hint))
+    if item.hint:
+        lines.append(plain(item.hint))
     return lines
 
 
@@ -272,7 +285,7 @@ class ConfirmDialog(QDialog):
 
         facts = []
         if self.group.members is not None:
-            facts.append(self.tr("{count} members").format(count=self.group.members))
+            facts.append(self.tr("Members: {count}").format(count=self.group.members))
         if self.group.external:
             facts.append(self.tr("includes people outside your organisation"))
         self.facts = QLabel(" · ".join(facts))
@@ -297,7 +310,7 @@ class ConfirmDialog(QDialog):
         self.rows_area.setWidgetResizable(True)
         self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
         self.rows_area.setWidget(rows_widget)
-        outer.addWidget(self.rows_area, 1)
+        outer.addWidget(self.rows_area)
         for item in batch.items:
             self._add_row(item)
 
@@ -357,6 +370,7 @@ class ConfirmDialog(QDialog):
         self._arm_delay = arm_delay_ms
         self.finished.connect(self._on_finished)
         self._relayout()
+        self.adjustSize()
         self.dont_share.setFocus()
 
     # --- rows ----------------------------------------------------------------------------
@@ -377,6 +391,7 @@ class ConfirmDialog(QDialog):
         for item in fresh:
             self._add_row(item)
         self._armed = False
+        self.adjustSize()
         self.waiting.setVisible(True)
         if self.isVisible():
             self._arm_timer.start(self._arm_delay)
@@ -414,9 +429,9 @@ class ConfirmDialog(QDialog):
         self.waiting.setVisible(not all_blocked and not self._armed)
         # Tall enough for three files without scrolling; more scroll.
         shown = min(count, 3)
-        self.rows_area.setMinimumHeight(
-            sum(row.sizeHint().height() for row in self.rows[:shown]) + 6 * shown
-        )
+        height = sum(row.sizeHint().height() for row in self.rows[:shown]) + 6 * shown
+        self.rows_area.setMinimumHeight(height)
+        self.rows_area.setMaximumHeight(height if count <= 3 else 16777215)
         # Keyboard order: the safe choice first, then the per-file choices and the fields,
         # then sharing. Focus is visible (the style draws it; this makes it unmistakable).
         chain: list[QWidget] = [self.dont_share]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication
 
 from sendguard.paths import default_data_dir
@@ -28,6 +30,34 @@ def no_display() -> bool:
     if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
         return False
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def quit_on_signals(app: QApplication) -> None:
+    """Quit cleanly on Ctrl-C and SIGTERM (logout, `systemctl stop`, a package upgrade).
+
+    Python runs its signal handlers only when the main thread runs Python code, and Qt's loop
+    can sit in C++ indefinitely. So the C-level handler writes the signal to a socket, and
+    Qt's loop wakes on that socket in the GUI thread."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)  # the handler that matters is the fd
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def woke(*_: object) -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+        # exit(), not quit(): quit() first asks every window to close, and the no-tray
+        # window refuses (it minimises instead), which would cancel the quit.
+        app.exit(0)
+
+    notifier.activated.connect(woke)
+    _KEEP.append((reader, writer, notifier))
+
+
+_KEEP: list[object] = []
 
 
 def run_app(
@@ -72,16 +102,11 @@ def run_app(
     controller = Controller(policy_path=policy, data_dir=data_dir, not_shared=not_shared)
     shell = Shell(controller)
     single.activated.connect(shell.bring_forward)
-    shell.quit_requested.connect(app.quit)
+    shell.quit_requested.connect(lambda: app.exit(0))
     shell.show()
     controller.start()
 
-    # Let Python see Ctrl-C and SIGTERM while Qt's loop runs.
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    poke = QTimer()
-    poke.start(250)
-    poke.timeout.connect(lambda: None)
+    quit_on_signals(app)
 
     if smoke_test:
 

@@ -141,7 +141,7 @@ class Shell(QObject):
             menu.addAction(reason).setEnabled(False)
         menu.addSeparator()
         menu.addAction(
-            translate("Shell", "Held files ({count})…").format(count=len(controller.held)),
+            translate("Shell", "Held files: {count}…").format(count=len(controller.held)),
             self.open_held,
         )
         menu.addAction(translate("Shell", "Recent activity…"), self.open_activity)
@@ -150,7 +150,7 @@ class Shell(QObject):
         if not controller.pause_allowed:
             pause.setToolTip(managed_text())
         menu.addAction(translate("Shell", "Groups and policy…"), self.open_groups)
-        menu.addAction(translate("Shell", "Open Not shared folder"), self.open_not_shared)
+        menu.addAction(translate("Shell", 'Open the "Not shared" folder'), self.open_not_shared)
         menu.addAction(translate("Shell", "Diagnostics…"), self.open_diagnostics)
         menu.addSeparator()
         quit_text = translate("Shell", "Quit")
@@ -168,7 +168,7 @@ class Shell(QObject):
             (translate("Shell", "Recent activity…"), self.open_activity),
             (self._pause_text(), self._pause),
             (translate("Shell", "Groups and policy…"), self.open_groups),
-            (translate("Shell", "Open Not shared folder"), self.open_not_shared),
+            (translate("Shell", 'Open the "Not shared" folder'), self.open_not_shared),
             (translate("Shell", "Diagnostics…"), self.open_diagnostics),
             (translate("Shell", "Quit"), self._quit),
         ]

@@ -82,7 +82,7 @@ class HeldWindow(QWidget):
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.table = _table(
-            [self.tr("Group"), self.tr("Label"), self.tr("File"), self.tr("Waiting since")]
+            [self.tr("Group"), self.tr("Level"), self.tr("File"), self.tr("Waiting since")]
         )
         self.table.setAccessibleName(self.tr("Held files"))
         layout.addWidget(self.table, 1)
@@ -124,7 +124,7 @@ class HeldWindow(QWidget):
             if record.id == selected:
                 self.table.selectRow(row)
         self.summary.setText(
-            self.tr("{count} file(s) held. Nothing is shared until you decide.").format(
+            self.tr("Files held: {count}. Nothing is shared until you decide.").format(
                 count=len(entries)
             )
             if entries
@@ -227,7 +227,7 @@ class ActivityWindow(QWidget):
             finally:
                 db.close()
         except sqlite3.Error as exc:
-            return [["", "", self.tr("The journal cannot be read: {error}").format(error=exc)]]
+            return [["", "", self.tr("Recent activity cannot be read: {error}").format(error=exc)]]
         return [
             [
                 when(updated),

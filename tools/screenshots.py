@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from keyring.backend import KeyringBackend
 from PySide6.QtCore import QCoreApplication, QPoint, QRect
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
@@ -20,6 +21,24 @@ from PySide6.QtWidgets import QApplication, QWidget
 from sendguard.app import i18n
 from sendguard.app.controller import Controller
 from sendguard.app.shell import Shell
+
+
+class _Memory(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 POLICY = """
@@ -76,7 +95,11 @@ def main() -> int:
         root = Path(tmp)
         policy = root / "policy.toml"
         policy.write_text(POLICY.format(root=root), encoding="utf-8")
-        controller = Controller(policy_path=policy, data_dir=root / "data", home=root)
+        # A workstation has a keyring for the audit key; Xvfb has none, and without one the
+        # tray would rightly show "needs attention". Secrets stay in memory here.
+        controller = Controller(
+            policy_path=policy, data_dir=root / "data", home=root, audit_keyring=_Memory()
+        )
         shell = Shell(controller, tray_available=lambda: True)
         controller.start()
         wait_for(lambda: controller.ready)

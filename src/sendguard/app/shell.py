@@ -135,10 +135,14 @@ class Shell(QObject):
         menu = self.menu
         menu.clear()
         controller = self.controller
-        status = menu.addAction(controller.status_line())
-        status.setEnabled(False)
-        for reason in controller.attention[1:]:
-            menu.addAction(reason).setEnabled(False)
+        for index, line in enumerate([controller.status_line(), *controller.attention[1:]]):
+            # Long reasons are cut to the menu's width; Diagnostics… has them in full.
+            shown = menu.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, 480)
+            action = menu.addAction(shown)
+            action.setEnabled(False)
+            action.setToolTip(line)
+            if index == 0:
+                self.status_action = action
         menu.addSeparator()
         menu.addAction(
             translate("Shell", "Held files: {count}…").format(count=len(controller.held)),

@@ -612,6 +612,18 @@
         <translation>退出</translation>
     </message>
     <message>
+        <source>Language</source>
+        <translation>语言 / Language</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>The new language is used when SendGuard next starts.</source>
+        <translation>新语言将在 SendGuard 下次启动时生效。</translation>
+    </message>
+    <message>
         <source>Held files…</source>
         <translation>已暂扣的文件…</translation>
     </message>

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTreeWidgetItemIterator
 
+from sendguard.app import i18n
 from sendguard.app.controller import Controller, TrayState
 from sendguard.app.icons import render, state_icon
 from sendguard.app.shell import Shell
@@ -35,6 +36,7 @@ def test_menu_is_rebuilt_with_the_current_status_when_it_opens(make_app) -> None
         "Groups and policy…",
         'Open the "Not shared" folder',
         "Diagnostics…",
+        "Language",
         "Quit",
     ]
     (world.family / "plan.txt").write_bytes(TLP_RED)
@@ -61,6 +63,7 @@ def test_without_a_tray_a_window_with_the_same_actions_says_why(make_app) -> Non
         'Open the "Not shared" folder',
         "Diagnostics…",
         "Quit",
+        "Language",
     ]
     assert window.status.text() == "Watching 2 groups, 2 folders"
     window.close()  # closing minimises: it never runs invisibly
@@ -247,3 +250,23 @@ def test_quitting_with_a_dialog_open_keeps_the_file_held_and_asks_again(make_app
     assert held.table.rowCount() == 1
     again.qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     again.wait(lambda: (again.not_shared / "Family" / "plan.txt").exists())
+
+
+def test_the_language_can_be_chosen_and_is_used_from_the_next_start(make_app) -> None:  # type: ignore[no-untyped-def]
+    world: AppWorld = make_app(tray=True)
+    data = world.controller.data_dir
+    assert i18n.chosen_language(data) in ("en", "zh_CN")  # the system's, nothing saved
+    texts(world)
+    language = next(a for a in world.shell.menu_actions() if a.text() == "Language").menu()
+    assert [a.text() for a in language.actions()] == ["System default", "English", "简体中文"]
+    assert language.actions()[0].isChecked()
+    language.actions()[2].trigger()
+    assert i18n.chosen_language(data) == "zh_CN"
+    assert world.shell.notifications[-1] == (
+        "Language",
+        "The new language is used when SendGuard next starts.",
+    )
+    texts(world)
+    language = next(a for a in world.shell.menu_actions() if a.text() == "Language").menu()
+    assert [a.isChecked() for a in language.actions()] == [False, False, True]
+    assert i18n.chosen_language(data, override="en") == "en"  # --language wins

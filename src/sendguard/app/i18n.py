@@ -19,10 +19,16 @@ def chosen_language(data_dir: Path, override: str | None = None) -> str:
     """`override` (the command line) > the user's choice > the system locale."""
     if override:
         return override
-    saved = settings(data_dir).value("language", "")
-    if isinstance(saved, str) and saved in LANGUAGES:
+    saved = saved_language(data_dir)
+    if saved:
         return saved
     return "zh_CN" if QLocale.system().name().startswith("zh") else "en"
+
+
+def saved_language(data_dir: Path) -> str:
+    """The user's choice: a code from LANGUAGES, or "" for the system's language."""
+    saved = settings(data_dir).value("language", "")
+    return saved if isinstance(saved, str) and saved in LANGUAGES else ""
 
 
 def save_language(data_dir: Path, language: str) -> None:

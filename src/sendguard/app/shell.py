@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from sendguard.engine.decider import Answer, Reply
 
+from . import i18n
 from .controller import Controller, PendingBatch
 from .dialog import ConfirmDialog
 from .icons import app_icon, state_icon
@@ -85,6 +86,7 @@ class Shell(QObject):
                 button.clicked.connect(slot)
                 self.main_window.add_action_button(button)
                 setattr(self.main_window, f"button_{slot.__name__.strip('_')}", button)
+            self._add_language_button(self.main_window)
         controller.state_changed.connect(self._state_changed)
         controller.batch_ready.connect(self._batch_ready)
         controller.notification.connect(self.notify)
@@ -156,12 +158,33 @@ class Shell(QObject):
         menu.addAction(translate("Shell", "Groups and policy…"), self.open_groups)
         menu.addAction(translate("Shell", 'Open the "Not shared" folder'), self.open_not_shared)
         menu.addAction(translate("Shell", "Diagnostics…"), self.open_diagnostics)
+        menu.addMenu(self.language_menu())
         menu.addSeparator()
         quit_text = translate("Shell", "Quit")
         if not controller.quit_allowed:
             quit_text += " — " + managed_text()
         quit_action = menu.addAction(quit_text, self._quit)
         quit_action.setEnabled(controller.quit_allowed)
+
+    def language_menu(self) -> QMenu:
+        """System default, English, 简体中文: saved in app.ini, used from the next start."""
+        menu = QMenu(translate("Shell", "Language"), self.menu)
+        saved = i18n.saved_language(self.controller.data_dir)
+        choices = [("", translate("Shell", "System default")), *i18n.LANGUAGES.items()]
+        for code, name in choices:
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == saved)
+            action.triggered.connect(lambda _checked=False, code=code: self.choose_language(code))
+        return menu
+
+    def choose_language(self, code: str) -> None:
+        i18n.save_language(self.controller.data_dir, code)
+        self.notify(
+            translate("Shell", "Language"),
+            translate("Shell", "The new language is used when SendGuard next starts."),
+            "info",
+        )
 
     def menu_actions(self) -> list[QAction]:
         return [action for action in self.menu.actions() if not action.isSeparator()]
@@ -176,6 +199,11 @@ class Shell(QObject):
             (translate("Shell", "Diagnostics…"), self.open_diagnostics),
             (translate("Shell", "Quit"), self._quit),
         ]
+
+    def _add_language_button(self, window: MainWindow) -> None:
+        button = QPushButton(translate("Shell", "Language"))
+        button.setMenu(self.language_menu())
+        window.add_action_button(button)
 
     # --- actions -------------------------------------------------------------------------
 

@@ -68,7 +68,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run_parser.add_argument(
         "--headless",
         action="store_true",
-        help="run without the desktop app (required in this version)",
+        help="run the engine on its own, without the desktop app (required: the app is"
+        " `sendguard app`)",
     )
     run_parser.add_argument(
         "--decide",
@@ -183,8 +184,8 @@ def _decider(choice: str) -> Decider:
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
         print(
-            "sendguard run: error: the desktop app is not part of this version;"
-            " add --headless to run the engine on its own",
+            "sendguard run: error: `run` is the engine without the desktop app; add"
+            " --headless to run it on its own, or start the app with `sendguard app`",
             file=sys.stderr,
         )
         return EXIT_USAGE

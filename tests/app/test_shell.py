@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTreeWidgetItem
 
 from sendguard.app import i18n
 from sendguard.app.controller import Controller, TrayState
-from sendguard.app.icons import render, state_icon
+from sendguard.app.icons import render, render_mask, state_icon
 from sendguard.app.shell import Shell
 from sendguard.app.single import SingleInstance
 
@@ -150,6 +150,23 @@ def test_tray_icons_differ_in_shape_not_only_colour(qapp) -> None:  # type: igno
     assert silhouette(TrayState.WATCHING, True) == shapes[TrayState.WATCHING]
     assert light.pixelColor(16, 8).lightness() < 100 < dark.pixelColor(16, 8).lightness()
     assert not state_icon(TrayState.HELD).isNull()
+
+
+def test_the_macos_mask_icons_are_black_and_transparent_with_the_same_shapes(qapp) -> None:  # type: ignore[no-untyped-def]
+    """macOS tints template images itself; the cut-outs (tick, bars) stay see-through."""
+    icon = state_icon(TrayState.WATCHING, mask=True)
+    assert icon.isMask()
+    image = render_mask("watching", 32).toImage()
+    colours = {
+        (image.pixelColor(x, y).red(), image.pixelColor(x, y).green())
+        for y in range(32)
+        for x in range(32)
+        if image.pixelColor(x, y).alpha() > 0
+    }
+    assert colours == {(0, 0)}
+    assert image.pixelColor(16, 6).alpha() > 200  # the shield
+    assert image.pixelColor(24, 28).alpha() == 0  # the tick cut out of it
+    assert image.pixelColor(1, 1).alpha() == 0  # outside
 
 
 def test_invalid_policy_needs_attention_and_holds_everything(make_app) -> None:  # type: ignore[no-untyped-def]

@@ -233,3 +233,20 @@ def test_purge_removes_the_policy_and_remove_keeps_it(tmp_path: Path) -> None:
 def test_the_spec_and_the_deb_builder_are_valid_python() -> None:
     for path in (PACKAGING / "sendguard.spec", PACKAGING / "linux" / "build_deb.py"):
         ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def test_the_installers_icons_exist_in_every_size_and_are_referenced() -> None:
+    """tools/make_icons.py draws them from the app's SVG; the MSI and the spec use them."""
+    from PIL import Image
+
+    with Image.open(PACKAGING / "icons" / "sendguard.ico") as ico:
+        assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= set(ico.info["sizes"])
+    with Image.open(PACKAGING / "icons" / "sendguard.icns") as icns:
+        assert icns.size == (1024, 1024)
+    wxs = ElementTree.parse(PACKAGING / "windows" / "SendGuard.wxs").getroot()
+    icon = wxs.find(".//w:Icon", WIX_NS)
+    assert icon is not None and icon.get("SourceFile", "").endswith("sendguard.ico")
+    shortcut = wxs.find(".//w:Shortcut", WIX_NS)
+    assert shortcut is not None and shortcut.get("Icon") == icon.get("Id")
+    spec = (PACKAGING / "sendguard.spec").read_text(encoding="utf-8")
+    assert '"sendguard.ico"' in spec and '"sendguard.icns"' in spec

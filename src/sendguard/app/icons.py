@@ -8,11 +8,12 @@ palette's scheme: dark strokes on light panels, light strokes on dark ones.
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from importlib import resources
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from .controller import TrayState
@@ -55,9 +56,30 @@ def render(name: str, dark: bool, size: int) -> QPixmap:
     return pixmap
 
 
-def state_icon(state: TrayState, dark: bool | None = None) -> QIcon:
-    dark = prefers_dark() if dark is None else dark
+def render_mask(name: str, size: int) -> QPixmap:
+    """A template image (macOS menu bar): black where the icon is drawn, transparent
+    elsewhere, including the tick and bars cut out of a filled shield. The system tints it."""
+    image = render(name, False, size).toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    for y in range(size):
+        for x in range(size):
+            colour = image.pixelColor(x, y)
+            # Light pixels are the cut-outs (the background colour), dark ones the shape.
+            alpha = colour.alpha() if colour.lightness() < 160 else 0
+            image.setPixelColor(x, y, QColor(0, 0, 0, alpha))
+    return QPixmap.fromImage(image)
+
+
+def state_icon(state: TrayState, dark: bool | None = None, mask: bool | None = None) -> QIcon:
+    """The tray icon for `state`: coloured for the panel's scheme, or (macOS, `mask`) a
+    template image the menu bar tints itself."""
+    mask = sys.platform == "darwin" if mask is None else mask
     icon = QIcon()
+    if mask:
+        for size in SIZES:
+            icon.addPixmap(render_mask(state.value, size))
+        icon.setIsMask(True)
+        return icon
+    dark = prefers_dark() if dark is None else dark
     for size in SIZES:
         icon.addPixmap(render(state.value, dark, size))
     return icon

@@ -4,10 +4,13 @@ when they show no marking, asked about when they do; small pictures are never he
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 
+import pytest
 from PIL import Image
 
+from sendguard.engine import guard
 from sendguard.engine.decider import Answer, Batch, ScriptedDecider
 from sendguard.engine.guard import Engine
 from tests.engine.conftest import Recorder, World, digest, wait
@@ -46,3 +49,25 @@ def test_photos_are_read_in_the_hold_area(world: World, running: Start) -> None:
     assert "holiday.jpg" in held and "sticker.png" not in held
     assert icon.exists()
     assert not [event for event in recorder.events if event[0] == "problem"]
+    # OCR ran in the scanning process, which leaves (with its memory) after a quiet spell.
+    worker = engine.scan_worker
+    assert worker is not None and worker.started == 1
+    assert worker.alive and worker.pid != os.getpid()
+    worker.idle_seconds = 0
+    wait(lambda: not worker.alive, timeout=10)  # the engine's timer stops it
+
+
+def test_a_photo_whose_reading_overruns_is_held_as_unscannable(
+    world: World, running: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail closed: a picture OCR could not finish reading is never taken for clean."""
+    monkeypatch.setattr(guard, "OCR_TIMEOUT", 0.05)
+    _engine, decider, _recorder = running(lambda batch: None)
+    photo = world.family / "IMG_0001.jpg"
+    landscape((2400, 1800)).save(photo, "JPEG", quality=80)
+    wait(lambda: bool(decider.asked), timeout=30)
+    (item,) = [item for batch in decider.asked for item in batch.items]
+    assert item.name == "IMG_0001.jpg"
+    reason = item.findings.unscannable_reason or ""
+    assert reason.startswith("the picture could not be read: reading it took longer than")
+    assert not photo.exists()  # held, waiting for a decision

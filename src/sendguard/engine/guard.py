@@ -51,6 +51,7 @@ from sendguard.engine.holdarea import ChangedWhileHeld, HoldArea, same_content
 from sendguard.engine.names import is_temporary
 from sendguard.labels import DEFAULT_LIMITS, Findings, Limits, detect
 from sendguard.labels.ocr import ocr_installed
+from sendguard.labels.worker import ScanWorker, WorkerFailed
 from sendguard.policy import Group, Policy
 from sendguard.policy.decide import Decision, decide
 from sendguard.store.fingerprints import (
@@ -65,6 +66,8 @@ from sendguard.store.journal import HoldRecord, Journal, JournalError, State
 _OWN_EVENT_TTL = 10.0
 #: How often the engine notes in the journal that it is alive.
 _HEARTBEAT = 5.0
+#: A held picture's OCR (about 1.5 s for a 12-megapixel photo, plus the model's first load).
+OCR_TIMEOUT = 60.0
 #: After a crash, files that changed folder this long before the last heartbeat are looked
 #: at again: arrivals can wait that long in the queue during a burst.
 _CRASH_LOOKBACK = 60.0
@@ -315,6 +318,11 @@ class Engine:
             config.limits, ocr=policy.ocr.enabled, ocr_required=policy.ocr.required
         )
         self._hold_for_ocr = policy.ocr.enabled and (policy.ocr.required or ocr_installed())
+        # Held pictures are read by OCR in a child process that exits after a quiet spell:
+        # the model and its buffers (about 300 MB) leave with it, and a read that overruns
+        # its time can be stopped (labels/worker.py).
+        self._in_process_limits = replace(self._full_limits, ocr=False)
+        self.scan_worker = ScanWorker() if self._full_limits.ocr else None
         #: Groups whose content is remembered, to recognise it when it is forwarded.
         self._work_sources = forwarding_sources(policy)
         self.fingerprints = self._open_fingerprints()
@@ -415,6 +423,8 @@ class Engine:
         if self.fingerprints is not None:
             with contextlib.suppress(*StoreError):
                 self.fingerprints.close()
+        if self.scan_worker is not None:
+            self.scan_worker.close()
 
     def __enter__(self) -> Engine:
         self.start()
@@ -715,6 +725,8 @@ class Engine:
                     self.journal.set_meta(alive=repr(time.time()))
                 except JournalError as exc:
                     self._problem(str(exc))
+                if self.scan_worker is not None:
+                    self.scan_worker.close_if_idle()
             settled: list[tuple[Path, _Pending]] = []
             with self._lock:
                 for path, pending in list(self._pending.items()):
@@ -846,7 +858,24 @@ class Engine:
             findings = Findings(path=str(record.held), format="not a file")
             findings.mark_unscannable(reason)
             return findings
-        return self._scan(record.held, self._full_limits)
+        scanned = self._scan(record.held, self._in_process_limits)
+        if scanned is not None and scanned.ocr_pending and self.scan_worker is not None:
+            return self._scan_with_ocr(record.held, scanned)
+        return scanned
+
+    def _scan_with_ocr(self, path: Path, without_ocr: Findings) -> Findings | None:
+        """The full scan again, with OCR, in the scanning process. Fails closed: a picture
+        that cannot be read in time is unscannable, never clean."""
+        assert self.scan_worker is not None
+        try:
+            return self.scan_worker.scan(
+                path, self._full_limits, self._patterns, timeout=OCR_TIMEOUT
+            )
+        except FileNotFoundError:
+            return None
+        except WorkerFailed as exc:
+            without_ocr.mark_unscannable(f"the picture could not be read: {exc}")
+            return without_ocr
 
     def _flush_batches(self, now: float) -> None:
         for name, waiting in list(self._waiting.items()):

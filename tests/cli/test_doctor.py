@@ -63,6 +63,7 @@ def test_a_working_setup_is_all_well(tmp_path: Path) -> None:
     assert "same file system as the hold area" in out
     assert "Effective sha256" in out or "effective sha256" in out
     assert "signature: not required" in out
+    assert "OCR:\n  [ok  ] photos and scans: the OCR model loads; photos are read" in out
     assert "All is well." in out
 
 
@@ -177,3 +178,30 @@ def test_the_tray_is_asked_in_a_qt_subprocess(monkeypatch: pytest.MonkeyPatch) -
     report = Report()
     tray_check(report)
     assert report.checks[0].detail == "not checked: no display in this session"
+
+
+def test_ocr_turned_off_or_required_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The extra's absence is simulated (it is installed here): find_spec says no."""
+    import importlib.util
+
+    from sendguard.cli.doctor import ocr_check
+
+    off = SimpleNamespace(ocr=SimpleNamespace(enabled=False, required=False))
+    report = Report()
+    ocr_check(report, off)  # type: ignore[arg-type]
+    assert [(c.status, c.detail) for c in report.checks] == [
+        ("note", "OCR is turned off by the policy")
+    ]
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "rapidocr" else real_find_spec(name, *a),
+    )
+    required = SimpleNamespace(ocr=SimpleNamespace(enabled=True, required=True))
+    report = Report()
+    ocr_check(report, required)  # type: ignore[arg-type]
+    (check,) = report.checks
+    assert check.status == "problem"
+    assert "every photo is held as unscannable" in check.detail
+    assert check.fix is not None and "sendguard[ocr]" in check.fix

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image
 
 from sendguard.labels import Limits, Verdict, detect
@@ -35,6 +36,17 @@ def test_a_photographed_chinese_notice_is_classified(tmp_path: Path) -> None:
     assert (finding.system, finding.marking) == ("cn", "机密")
     assert dict(finding.attributes).get("period") == "1年"
     assert all("(OCR)" in where for where in finding.where)
+
+
+def test_a_phone_photo_in_heic_is_read(tmp_path: Path) -> None:
+    """Phone cameras save HEIC by default; pillow-heif (in the ocr extra) decodes it."""
+    photo = photograph(page(top="CONFIDENTIAL"), frame=(1800, 2400), angle=2.0, seed=5)
+    path = tmp_path / "IMG_7311.HEIC"
+    pillow_heif.from_pillow(photo).save(path, quality=70)
+    assert path.read_bytes()[4:12] == b"ftypheic"
+    found = detect(path, limits=OCR)
+    assert found.format == "heic"
+    assert [finding.marking for finding in found.labels] == ["CONFIDENTIAL"]
 
 
 def test_a_page_lying_on_a_desk_is_read_where_the_page_is(tmp_path: Path) -> None:

@@ -135,6 +135,7 @@ def diagnose(policy_path: Path | None, data_dir: Path | None = None) -> Report:
     folders = group_checks(report, policy, data_dir)
     keyring_check(report, policy)
     tray_check(report)
+    ocr_check(report, policy)
     inotify_check(report, folders)
     forwarding_checks(report, policy)
     return report
@@ -372,6 +373,38 @@ def keyring_check(report: Report, policy: Policy) -> None:
         report.add("keyring", "backend", "ok", name)
 
 
+def ocr_check(report: Report, policy: Policy) -> None:
+    """Photos and scans: is OCR installed, and does its model load? (a few seconds)"""
+    from sendguard.labels.ocr import ocr_installed, ocr_problem
+
+    if not policy.ocr.enabled:
+        report.add("ocr", "photos and scans", "note", "OCR is turned off by the policy")
+        return
+    if not ocr_installed():
+        status: Status = "problem" if policy.ocr.required else "note"
+        report.add(
+            "ocr",
+            "photos and scans",
+            status,
+            "the OCR extra is not installed: photos are not read"
+            + (", so every photo is held as unscannable" if policy.ocr.required else ""),
+            "install the package with OCR (the installers include it), or"
+            " pip install 'sendguard[ocr]'",
+        )
+        return
+    problem = ocr_problem()
+    if problem is not None:
+        report.add(
+            "ocr",
+            "photos and scans",
+            "problem",
+            problem,
+            "reinstall SendGuard; the OCR model ships inside the package",
+        )
+        return
+    report.add("ocr", "photos and scans", "ok", "the OCR model loads; photos are read")
+
+
 def tray_check(report: Report) -> None:
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -524,7 +557,7 @@ def print_report(report: Report) -> None:
     for check in report.checks:
         if check.section != section:
             section = check.section
-            print(f"\n{section.capitalize()}:")
+            print(f"\n{section.upper() if section == 'ocr' else section.capitalize()}:")
         print(visible(f"  [{marks[check.status]}] {check.subject}: {check.detail}"))
     problems = report.problems
     print()

@@ -13,6 +13,8 @@ more. Only the file itself is OCR'd, not pictures inside archives or documents.
 
 from __future__ import annotations
 
+from functools import cache
+
 from sendguard.labels.context import MiB, ScanContext, Source, Unscannable
 from sendguard.labels.xmp import find_xmp_labels, iter_xmp_packets
 
@@ -60,6 +62,17 @@ def scan_image(source: Source, ctx: ScanContext) -> None:
         _ocr_image(source, kind, ctx)
 
 
+@cache
+def _register_heif() -> bool:
+    """HEIC (a phone camera's default format) through pillow-heif, part of the ocr extra."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
 def _ocr_image(source: Source, kind: str, ctx: ScanContext) -> None:
     """Markings on the picture, by OCR; or `ocr_pending` when this scan does not OCR."""
     from sendguard.labels.ocr import EXTRA_MISSING, read_markings, wants_ocr
@@ -70,6 +83,8 @@ def _ocr_image(source: Source, kind: str, ctx: ScanContext) -> None:
         if ctx.limits.ocr and ctx.limits.ocr_required:
             raise Unscannable(EXTRA_MISSING) from None
         return
+    if kind == "heic":
+        _register_heif()
     try:
         with Image.open(source.path if source.path is not None else source.open()) as image:
             if not wants_ocr(image):
@@ -83,7 +98,7 @@ def _ocr_image(source: Source, kind: str, ctx: ScanContext) -> None:
             return  # what it is can wait for the scan that reads it
         reason = f"a {kind} picture cannot be decoded here, so it was not read by OCR"
         if kind in ("heic", "avif"):
-            reason += " (no HEIF/AVIF decoder is installed)"
+            reason += " (no HEIF/AVIF decoder is installed: pillow-heif reads HEIC)"
         if ctx.limits.ocr_required or kind not in ("heic", "avif", "image"):
             raise Unscannable(reason) from None
         ctx.findings.notes.append(reason)

@@ -87,8 +87,13 @@ def _load() -> Any:
         if _engine is None and _load_error is None:
             try:
                 from rapidocr import RapidOCR
-            except ImportError:
-                _load_error = EXTRA_MISSING
+            except ImportError as exc:
+                # The extra is missing, or installed with a piece missing (a broken bundle).
+                _load_error = (
+                    EXTRA_MISSING
+                    if exc.name == "rapidocr"
+                    else f"the OCR engine could not be loaded: {exc}"
+                )
                 return None
             try:
                 _engine = RapidOCR(

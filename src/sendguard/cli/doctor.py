@@ -355,7 +355,7 @@ def keyring_check(report: Report, policy: Policy) -> None:
                 "keyring",
                 "backend",
                 missing,
-                str(exc) + consequence,
+                str(exc).rstrip(".") + consequence,
                 "start the desktop's keyring (GNOME Keyring, KWallet) in the user's session",
             )
             return

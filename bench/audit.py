@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
-
-from keyring.backend import KeyringBackend
 
 from sendguard.audit import AuditStore, open_audit_trail, verify
 from sendguard.audit.keys import SERVICE
@@ -30,24 +29,13 @@ from sendguard.policy import load_policy
 from sendguard.policy.decide import decide
 from sendguard.store.journal import HoldRecord, State
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.keyrings import MemoryKeyring  # noqa: E402 - needs the project root on the path
+
 GOAL_MS = 1.0
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float, float]:

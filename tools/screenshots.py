@@ -13,7 +13,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import QCoreApplication, QPoint, QRect
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
@@ -22,23 +21,11 @@ from sendguard.app import i18n
 from sendguard.app.controller import Controller
 from sendguard.app.shell import Shell
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-class _Memory(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
+from tests.keyrings import MemoryKeyring  # noqa: E402 - needs the project root on the path
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 POLICY = """
@@ -98,7 +85,7 @@ def main() -> int:
         # A workstation has a keyring for the audit key; Xvfb has none, and without one the
         # tray would rightly show "needs attention". Secrets stay in memory here.
         controller = Controller(
-            policy_path=policy, data_dir=root / "data", home=root, audit_keyring=_Memory()
+            policy_path=policy, data_dir=root / "data", home=root, audit_keyring=MemoryKeyring()
         )
         shell = Shell(controller, tray_available=lambda: True)
         controller.start()

@@ -287,3 +287,11 @@ def test_the_language_can_be_chosen_and_is_used_from_the_next_start(make_app) ->
     language = next(a for a in world.shell.menu_actions() if a.text() == "Language").menu()
     assert [a.isChecked() for a in language.actions()] == [False, False, True]
     assert i18n.chosen_language(data, override="en") == "en"  # --language wins
+
+
+def test_without_a_tray_a_locked_pause_is_greyed_from_the_start(make_app) -> None:  # type: ignore[no-untyped-def]
+    world: AppWorld = make_app(tray=False, allow_pause=False)
+    button = world.shell.pause_button
+    assert button is not None
+    assert not button.isEnabled()
+    assert button.text() == "Pause for 15 minutes… — Managed by your organisation"

@@ -69,6 +69,7 @@ class Shell(QObject):
         self.notifications: list[tuple[str, str]] = []
         self.tray: QSystemTrayIcon | None = None
         self.main_window: MainWindow | None = None
+        self.pause_button: QPushButton | None = None
         self.menu = QMenu()
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.rebuild_menu()
@@ -85,8 +86,10 @@ class Shell(QObject):
                 button.setAccessibleName(text)
                 button.clicked.connect(slot)
                 self.main_window.add_action_button(button)
-                setattr(self.main_window, f"button_{slot.__name__.strip('_')}", button)
+                if slot == self._pause:
+                    self.pause_button = button
             self._add_language_button(self.main_window)
+            self._update_pause_button()
         controller.state_changed.connect(self._state_changed)
         controller.batch_ready.connect(self._batch_ready)
         controller.notification.connect(self.notify)
@@ -111,11 +114,13 @@ class Shell(QObject):
             self.tray.setToolTip(self.tooltip())
         if self.main_window is not None:
             self.main_window.refresh()
-            for name in ("pause",):
-                button = getattr(self.main_window, f"button_{name}", None)
-                if isinstance(button, QPushButton):
-                    button.setText(self._pause_text())
-                    button.setEnabled(self.controller.pause_allowed)
+            self._update_pause_button()
+
+    def _update_pause_button(self) -> None:
+        """The no-tray window's Pause/Resume, enabled as the menu's item is."""
+        if self.pause_button is not None:
+            self.pause_button.setText(self._pause_text())
+            self.pause_button.setEnabled(self.controller.pause_allowed or self.controller.paused)
 
     def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

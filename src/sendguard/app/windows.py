@@ -33,8 +33,6 @@ from .controller import Controller
 
 translate = QCoreApplication.translate
 
-MANAGED = "Managed by your organisation"
-
 
 def managed_text() -> str:
     return translate("Policy", "Managed by your organisation")

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from sendguard import __version__
 from sendguard.display import visible
+from sendguard.engine.holdarea import other_file_system_hold_root
 from sendguard.paths import default_data_dir
 from sendguard.policy import Policy, load_policy
 from sendguard.policy.signed import SignatureState, key_path_for, verify_policy
@@ -294,8 +295,8 @@ def _hold_area(folder: Path, hold_device: int | None, hold_root: Path) -> tuple[
         return "note", "not checked (the folder or the data folder cannot be read)"
     if device == hold_device:
         return "ok", f"same file system as the hold area {hold_root}: held by one rename"
-    top = _mount_point(folder)
-    candidate = top / f".sendguard-hold-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    candidate = other_file_system_hold_root(folder)
+    top = candidate.parent
     if candidate.is_dir() or os.access(top, os.W_OK):
         return "ok", f"another file system: held in {candidate} by one rename"
     return (
@@ -316,14 +317,6 @@ def _existing_parent(path: Path) -> Path:
     while not path.exists() and path.parent != path:
         path = path.parent
     return path
-
-
-def _mount_point(folder: Path) -> Path:
-    current = folder.resolve()
-    device = os.stat(current).st_dev
-    while current.parent != current and os.stat(current.parent).st_dev == device:
-        current = current.parent
-    return current
 
 
 # --- keyring, tray --------------------------------------------------------------------------

@@ -109,8 +109,7 @@ class HoldArea:
             return known
         if not self.per_file_system:
             return self.hold_root
-        root = _mount_point(origin.parent)
-        candidate = root / f".sendguard-hold-{_uid()}"
+        candidate = other_file_system_hold_root(origin.parent)
         inside_watched = any(
             candidate == folder or folder in candidate.parents or candidate in folder.parents
             for folder in self.watched
@@ -378,6 +377,13 @@ class HoldArea:
 
 def _uid() -> int:
     return os.getuid() if hasattr(os, "getuid") else 0
+
+
+def other_file_system_hold_root(folder: Path) -> Path:
+    """Where the hold area for `folder`'s file system is, when that is not the main hold
+    area's: a private folder at the top of that file system (``hold_root_for`` decides
+    whether it can be used)."""
+    return _mount_point(folder) / f".sendguard-hold-{_uid()}"
 
 
 def _mount_point(folder: Path) -> Path:

@@ -92,6 +92,7 @@
     </message>
     <message>
         <source>the sensitivity label (Microsoft Purview)</source>
+        <extracomment>Where the label was found, in words a person understands.</extracomment>
         <translation>敏感度标签（Microsoft Purview）</translation>
     </message>
     <message>
@@ -173,7 +174,6 @@
     </message>
     <message>
         <source>the top of the page</source>
-        <extracomment>Where the label was found, in words a person understands.</extracomment>
         <translation>页面顶部</translation>
     </message>
     <message>

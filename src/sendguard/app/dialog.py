@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from sendguard.display import visible
 from sendguard.engine.decider import Answer, Batch, PromptItem, same_group_name
 from sendguard.labels import Findings
-from sendguard.labels.model import Scheme
+from sendguard.labels.model import Finding, Scheme
 from sendguard.policy import Action
 
 translate = QCoreApplication.translate
@@ -49,6 +49,13 @@ translate = QCoreApplication.translate
 ARM_DELAY_MS = 1500
 #: Where the label was found, in words a person understands.
 _PLACES = (
+    # Most specific first: an e-mail's "header msip_labels" is a label, not a page header.
+    ("LabelInfo", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
+    ("MSIP_Label", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
+    ("custom.xml", QT_TRANSLATE_NOOP("ConfirmDialog", "the document's properties")),
+    ("PDF Info", QT_TRANSLATE_NOOP("ConfirmDialog", "the PDF's properties")),
+    ("XMP", QT_TRANSLATE_NOOP("ConfirmDialog", "the file's metadata (XMP)")),
+    ("subject", QT_TRANSLATE_NOOP("ConfirmDialog", "the e-mail's subject")),
     ("top lines", QT_TRANSLATE_NOOP("ConfirmDialog", "the top of the page")),
     ("bottom lines", QT_TRANSLATE_NOOP("ConfirmDialog", "the bottom of the page")),
     ("first lines", QT_TRANSLATE_NOOP("ConfirmDialog", "the first lines")),
@@ -56,14 +63,6 @@ _PLACES = (
     ("header", QT_TRANSLATE_NOOP("ConfirmDialog", "the page header")),
     ("footer", QT_TRANSLATE_NOOP("ConfirmDialog", "the page footer")),
     ("scanned", QT_TRANSLATE_NOOP("ConfirmDialog", "the scanned page")),
-    ("LabelInfo", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
-    ("MSIP_Label", QT_TRANSLATE_NOOP("ConfirmDialog", "the sensitivity label (Microsoft Purview)")),
-    ("custom.xml", QT_TRANSLATE_NOOP("ConfirmDialog", "the document's properties")),
-    ("Info", QT_TRANSLATE_NOOP("ConfirmDialog", "the PDF's properties")),
-    ("XMP", QT_TRANSLATE_NOOP("ConfirmDialog", "the file's metadata (XMP)")),
-    ("subject", QT_TRANSLATE_NOOP("ConfirmDialog", "the e-mail's subject")),
-    ("file name", QT_TRANSLATE_NOOP("ConfirmDialog", "the file name")),
-    ("tag", QT_TRANSLATE_NOOP("ConfirmDialog", "the file's tags")),
 )
 
 
@@ -73,14 +72,20 @@ def plain(text: str) -> str:
     return visible(text)
 
 
-def _where_in_words(where: Sequence[str]) -> str:
-    if not where:
+def _where_in_words(finding: Finding) -> str:
+    """The first place a label was found, in words: by its scheme for names and tags, else
+    by the innermost part of the place (``inner.zip › a.docx › word/footer1.xml``)."""
+    if finding.scheme is Scheme.FILE_NAME:
+        return translate("ConfirmDialog", "the file name")
+    if finding.scheme is Scheme.FILE_TAG:
+        return translate("ConfirmDialog", "the file's tags")
+    if not finding.where:
         return translate("ConfirmDialog", "the file")
-    first = where[0]
+    place = finding.where[0].rsplit(" › ", 1)[-1].casefold()
     for needle, words in _PLACES:
-        if needle.casefold() in first.casefold():
+        if needle.casefold() in place:
             return translate("ConfirmDialog", str(words))
-    return plain(first)
+    return plain(finding.where[0])
 
 
 def label_line(item: PromptItem) -> str:
@@ -110,7 +115,7 @@ def label_line(item: PromptItem) -> str:
     return translate("ConfirmDialog", "{level} — {label} in {where}").format(
         level=level,
         label=plain(trigger.finding.describe()),
-        where=_where_in_words(trigger.finding.where),
+        where=_where_in_words(trigger.finding),
     )
 
 

@@ -337,6 +337,10 @@
         <translation>审计</translation>
     </message>
     <message>
+        <source>Recent event</source>
+        <translation>最近事件</translation>
+    </message>
+    <message>
         <source>Python</source>
         <translation>Python</translation>
     </message>
@@ -407,10 +411,6 @@
     <message>
         <source>not available</source>
         <translation>不可用</translation>
-    </message>
-    <message>
-        <source>Problem</source>
-        <translation>问题</translation>
     </message>
 </context>
 <context>

@@ -110,6 +110,8 @@ def test_pause_asks_why_stops_guarding_and_resumes_by_itself(make_app) -> None: 
     assert world.controller.activity[-1].text == (
         "Paused for 15 minutes: Sending the holiday photos"
     )
+    diagnostics = world.shell.open_diagnostics().text.toPlainText()
+    assert "Paused for 15 minutes: Sending the holiday photos" in diagnostics
     world.wait(lambda: world.controller.engine is None)
     (world.family / "while-paused.txt").write_bytes(TLP_RED)  # not looked at while paused
     world.qtbot.wait(800)

@@ -105,7 +105,6 @@ class Controller(QObject):
     state_changed = Signal()
     batch_ready = Signal(object)  # PendingBatch
     held_changed = Signal()
-    activity_added = Signal(object)  # Activity
     #: title, message, severity ("info" or "warning")
     notification = Signal(str, str, str)
     _engine_started = Signal(object, str)  # Engine | None, error text
@@ -149,7 +148,6 @@ class Controller(QObject):
         self.held: dict[int, HeldEntry] = {}
         self.pending: deque[PendingBatch] = deque()
         self.activity: deque[Activity] = deque(maxlen=500)
-        self.problems: deque[str] = deque(maxlen=100)
         self.start_error: str | None = None
         self.watch_problems: list[str] = []
         self.paused_until: float | None = None
@@ -511,7 +509,6 @@ class Controller(QObject):
         self.notification.emit(translate("Controller", "Shared"), text, "info")
 
     def _on_problem(self, message: str) -> None:
-        self.problems.append(message)
         self._log("problem", visible(message))
         if "cannot watch" in message:
             self.watch_problems.append(message)
@@ -529,9 +526,7 @@ class Controller(QObject):
             )
 
     def _log(self, kind: str, text: str) -> None:
-        activity = Activity(time.time(), kind, text)
-        self.activity.append(activity)
-        self.activity_added.emit(activity)
+        self.activity.append(Activity(time.time(), kind, text))
 
     # --- diagnostics ---------------------------------------------------------------------
 
@@ -604,8 +599,10 @@ class Controller(QObject):
                 else translate("Controller", "not available"),
             )
         )
-        for problem in list(self.problems)[-10:]:
-            rows.append((translate("Controller", "Problem"), visible(problem)))
+        # This session's events (pauses, problems, holds): not in the journal's history.
+        for activity in list(self.activity)[-10:]:
+            when = time.strftime("%H:%M:%S", time.localtime(activity.when))
+            rows.append((translate("Controller", "Recent event"), f"{when} {activity.text}"))
         return rows
 
 

@@ -149,7 +149,6 @@ class Controller(QObject):
         self.pending: deque[PendingBatch] = deque()
         self.activity: deque[Activity] = deque(maxlen=500)
         self.start_error: str | None = None
-        self.watch_problems: list[str] = []
         self.paused_until: float | None = None
         self.pause_reason: str | None = None
         self.started_at: float | None = None
@@ -263,7 +262,6 @@ class Controller(QObject):
             self.policy = engine.policy  # held by the audit policy ("refuse", no keyring)
         if engine is not None:
             self.started_at = time.time()
-            self.watch_problems = [p for p in engine.problems if "cannot watch" in p]
             for record in engine.held_files():
                 self.held.setdefault(record.id, HeldEntry(record, since=record.created))
             self.held_changed.emit()
@@ -361,7 +359,8 @@ class Controller(QObject):
                     error=self.start_error
                 )
             )
-        reasons.extend(self.watch_problems)
+        if self.engine is not None:
+            reasons.extend(self.engine.unwatched)  # the system's watch limit, mostly
         if self.audit_error is not None:
             reasons.append(
                 translate("Controller", "The audit trail cannot be written: {error}").format(
@@ -510,9 +509,6 @@ class Controller(QObject):
 
     def _on_problem(self, message: str) -> None:
         self._log("problem", visible(message))
-        if "cannot watch" in message:
-            self.watch_problems.append(message)
-            self.state_changed.emit()
         self.notification.emit(translate("Controller", "SendGuard"), visible(message), "warning")
 
     def _remind(self) -> None:

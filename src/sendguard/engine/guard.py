@@ -339,6 +339,8 @@ class Engine:
         self._threads: list[threading.Thread] = []
         self._observer: BaseObserver | None = None
         self.watched: list[Path] = []
+        #: Why folders could not be watched (the watch limit, mostly): needs attention.
+        self.unwatched: list[str] = []
         #: Times the kernel's event queue overflowed (events lost; each one rescans).
         self.overflows = 0
         self._overflow_rescan_queued = False
@@ -454,7 +456,8 @@ class Engine:
             try:
                 observer.schedule(handler, str(folder), recursive=True)
             except OSError as exc:
-                self._problem(watch_limit_message(exc, folder))
+                self.unwatched.append(watch_limit_message(exc, folder))
+                self._problem(self.unwatched[-1])
                 continue
             self.watched.append(folder)
         for group in self._work_sources:
@@ -464,7 +467,8 @@ class Engine:
                 try:
                     observer.schedule(_SourceHandler(self, group.name), str(source), recursive=True)
                 except OSError as exc:
-                    self._problem(watch_limit_message(exc, source))
+                    self.unwatched.append(watch_limit_message(exc, source))
+                    self._problem(self.unwatched[-1])
         observer.start()
         self._observer = observer
 

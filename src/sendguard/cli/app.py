@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from sendguard.cli.engine import _common as location_options
+from sendguard.cli.engine import add_location_options
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    location_options(parser)  # --policy, --data-dir, --not-shared, as for `run`
+    add_location_options(parser)  # --policy, --data-dir, --not-shared, as for `run`
     parser.add_argument(
         "--language",
         choices=("en", "zh_CN"),

@@ -34,7 +34,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def add_location_options(parser: argparse.ArgumentParser) -> None:
+    """--policy, --data-dir and --not-shared: for `run`, `held` and `app`."""
     parser.add_argument(
         "--policy",
         metavar="FILE",
@@ -80,7 +81,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             " held`); share or dont-share every held file (for trials)"
         ),
     )
-    _common(run_parser)
+    add_location_options(run_parser)
     run_parser.set_defaults(handler=run)
 
     held = commands.add_parser(
@@ -93,7 +94,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     listing = held_commands.add_parser("list", help="list the held files")
     listing.add_argument("--json", action="store_true", help="one JSON object per held file")
-    _common(listing)
+    add_location_options(listing)
     listing.set_defaults(handler=held_list)
 
     share = held_commands.add_parser(
@@ -108,7 +109,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     share.add_argument("id", type=int, metavar="ID", help="the number shown by `held list`")
     share.add_argument("--group-name", metavar="NAME", help="the group's name, typed out")
     share.add_argument("--reason", metavar="TEXT", help="why this is the right group")
-    _common(share)
+    add_location_options(share)
     share.set_defaults(handler=held_share)
 
     give_back = held_commands.add_parser(
@@ -117,7 +118,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         epilog="exit status: 0 returned, 1 refused, 2 usage error",
     )
     give_back.add_argument("id", type=int, metavar="ID", help="the number shown by `held list`")
-    _common(give_back)
+    add_location_options(give_back)
     give_back.set_defaults(handler=held_return)
 
 

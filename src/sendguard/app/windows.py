@@ -193,7 +193,8 @@ class ActivityWindow(QWidget):
         self.table.setAccessibleName(self.tr("Recent activity"))
         layout.addWidget(self.table, 1)
         self.search.textChanged.connect(self._filter)
-        controller.held_changed.connect(self.refresh)
+        # Re-read the journal only while the window is shown; opening it reads it anew.
+        controller.held_changed.connect(lambda: self.refresh() if self.isVisible() else None)
         self.rows: list[list[str]] = []
         self.refresh()
 

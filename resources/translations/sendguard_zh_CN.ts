@@ -16,6 +16,14 @@
         <translation>搜索最近活动</translation>
     </message>
     <message>
+        <source>Show the sync client&apos;s downloads</source>
+        <translation>显示同步客户端下载的文件</translation>
+    </message>
+    <message>
+        <source>Files the group sent: SendGuard leaves them where they are and asks nothing.</source>
+        <translation>群组发来的文件：SendGuard 不移动它们，也不询问。</translation>
+    </message>
+    <message>
         <source>When</source>
         <translation>时间</translation>
     </message>
@@ -40,8 +48,28 @@
         <translation>理由</translation>
     </message>
     <message>
+        <source>Arrival</source>
+        <translation>来源</translation>
+    </message>
+    <message>
         <source>Recent activity</source>
         <translation>最近活动</translation>
+    </message>
+    <message>
+        <source>shared by you</source>
+        <translation>由你共享</translation>
+    </message>
+    <message>
+        <source>edited by you</source>
+        <translation>由你编辑</translation>
+    </message>
+    <message>
+        <source>from the group</source>
+        <translation>来自群组</translation>
+    </message>
+    <message>
+        <source>SendGuard&apos;s own</source>
+        <translation>SendGuard 自身的操作</translation>
     </message>
     <message>
         <source>shared after confirmation</source>
@@ -78,6 +106,10 @@
     <message>
         <source>Recent activity cannot be read: {error}</source>
         <translation>无法读取最近活动：{error}</translation>
+    </message>
+    <message>
+        <source>left in place</source>
+        <translation>留在原处</translation>
     </message>
 </context>
 <context>
@@ -311,6 +343,22 @@
     <message>
         <source>{file} ({level}) was shared; the policy asks only to tell you.</source>
         <translation>{file}（{level}）已分享；策略仅要求通知您。</translation>
+    </message>
+    <message>
+        <source>{file} in &quot;{group}&quot; was changed and now carries {level}, above what the group is cleared for ({clearance}). It was not moved: the group already has it.</source>
+        <translation>“{group}”中的 {file} 已被修改，现在带有 {level}，高于该群组的许可级别（{clearance}）。文件未被移走：群组已经有这个文件。</translation>
+    </message>
+    <message>
+        <source>{file} in &quot;{group}&quot; carries {level}, above what the group is cleared for ({clearance}), and SendGuard cannot tell who put it there, so it was not moved.</source>
+        <translation>“{group}”中的 {file} 带有 {level}，高于该群组的许可级别（{clearance}）；SendGuard 无法判断是谁放进去的，因此未移走它。</translation>
+    </message>
+    <message>
+        <source>The version the group had is kept in {path}.</source>
+        <translation>群组原有的版本保存在 {path}。</translation>
+    </message>
+    <message>
+        <source>Check this file</source>
+        <translation>请检查此文件</translation>
     </message>
     <message>
         <source>SendGuard</source>

@@ -3,6 +3,7 @@ windows, one instance per user — real widgets on the real engine."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -297,3 +298,43 @@ def test_without_a_tray_a_locked_pause_is_greyed_from_the_start(make_app) -> Non
     assert button is not None
     assert not button.isEnabled()
     assert button.text() == "Pause for 15 minutes… — Managed by your organisation"
+
+
+def test_activity_shows_who_put_each_file_there_and_hides_downloads_until_asked(make_app) -> None:  # type: ignore[no-untyped-def]
+    world: AppWorld = make_app()
+    part = world.family / ".syncthing.theirs.txt.tmp"  # Syncthing's download, renamed
+    part.write_bytes(TLP_RED)
+    os.rename(part, world.family / "theirs.txt")
+    (world.family / "notes.txt").write_bytes(b"Shopping list\nmilk\n")
+    window = world.shell.open_activity()
+
+    def downloaded() -> bool:
+        window.refresh()
+        return any(cells[2] == "theirs.txt" for cells, _ in window.rows)
+
+    world.wait(downloaded)
+    assert window.visible_rows() == []  # downloads hidden; a clean share is not a decision
+    window.show_downloads.setChecked(True)
+    [row] = window.visible_rows()
+    assert row[1:3] == ["Family", "theirs.txt"]
+    assert row[4] == "left in place"
+    assert row[6] == "from the group"
+    assert "Syncthing: renamed into place from .syncthing.theirs.txt.tmp" in row[5]
+    assert (world.family / "theirs.txt").read_bytes() == TLP_RED
+    assert not world.controller.held
+
+
+def test_an_edit_that_raises_the_label_is_told_at_once_and_the_file_stays(  # type: ignore[no-untyped-def]
+    make_app, tmp_path: Path
+) -> None:
+    notes = tmp_path / "groups" / "family" / "notes.txt"  # the group's before SendGuard starts
+    notes.parent.mkdir(parents=True)
+    notes.write_bytes(b"Shopping list\nmilk\n")
+    world: AppWorld = make_app()
+    notes.write_bytes(TLP_RED)
+    world.wait(lambda: any(n[0] == "Check this file" for n in world.shell.notifications))
+    _title, text = next(n for n in world.shell.notifications if n[0] == "Check this file")
+    assert text.startswith('notes.txt in "Family" was changed and now carries SECRET')
+    assert "It was not moved: the group already has it." in text
+    assert notes.read_bytes() == TLP_RED
+    assert not world.controller.held

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sendguard.engine.arrivals import Arrival
 from sendguard.engine.decider import Answer, Batch, ScriptedDecider
 from sendguard.engine.guard import Engine, EngineConfig, EngineListener, run_until
 from sendguard.policy import Policy, load_policy
@@ -26,6 +27,19 @@ def digest(data: bytes) -> str:
 @dataclass
 class Recorder(EngineListener):
     events: list[tuple[str, str]] = field(default_factory=list)
+    arrivals: list[Arrival] = field(default_factory=list)
+    kept: list[tuple[Arrival, Decision, Path | None]] = field(default_factory=list)
+
+    def arrived(self, arrival: Arrival) -> None:
+        self.arrivals.append(arrival)
+
+    def kept_in_place(self, arrival: Arrival, decision: Decision, previous: Path | None) -> None:
+        self.kept.append((arrival, decision, previous))
+        self.events.append(("kept", arrival.path.name))
+
+    def arrival(self, name: str) -> Arrival | None:
+        """The latest arrival of a file called `name`."""
+        return next((a for a in reversed(self.arrivals) if a.path.name == name), None)
 
     def held(self, record: HoldRecord, decision: Decision) -> None:
         self.events.append(("held", record.origin.name))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from sendguard.engine.arrivals import Arrival
 from sendguard.engine.decider import Batch, Reply
 from sendguard.engine.guard import EngineListener
 from sendguard.policy.decide import Decision
@@ -25,6 +26,7 @@ class EngineBridge(QObject):
     file_returned = Signal(object, object, str)  # HoldRecord, Path, reason
     file_notified = Signal(object, object)  # Path, Decision
     engine_problem = Signal(str)
+    file_kept_in_place = Signal(object, object, object)  # Arrival, Decision, Path | None
     batch_asked = Signal(object, object)  # Batch, Reply
 
     def listener(self) -> EngineListener:
@@ -53,3 +55,6 @@ class _ListenerAdapter(EngineListener):
 
     def problem(self, message: str) -> None:
         self._bridge.engine_problem.emit(message)
+
+    def kept_in_place(self, arrival: Arrival, decision: Decision, previous: Path | None) -> None:
+        self._bridge.file_kept_in_place.emit(arrival, decision, previous)

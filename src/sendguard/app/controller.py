@@ -21,6 +21,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from sendguard import __version__
 from sendguard.audit import AuditStoreError, AuditTrail, open_audit_trail
 from sendguard.display import visible
+from sendguard.engine.arrivals import Arrival, Kind
 from sendguard.engine.decider import Answer, Batch, PromptItem, Reply
 from sendguard.engine.guard import Engine, EngineConfig, error_in_words
 from sendguard.engine.listeners import FanOutListener
@@ -168,6 +169,7 @@ class Controller(QObject):
         self.bridge.file_returned.connect(self._on_returned)
         self.bridge.file_notified.connect(self._on_notified)
         self.bridge.engine_problem.connect(self._on_problem)
+        self.bridge.file_kept_in_place.connect(self._on_kept_in_place)
         self.bridge.batch_asked.connect(self._on_batch)
         self._engine_started.connect(self._on_engine_started)
         self._audit_changed.connect(self.state_changed)
@@ -506,6 +508,38 @@ class Controller(QObject):
         ).format(file=visible(path.name), level=level)
         self._log("notified", text)
         self.notification.emit(translate("Controller", "Shared"), text, "info")
+
+    def _on_kept_in_place(
+        self, arrival: Arrival, decision: Decision, previous: Path | None
+    ) -> None:
+        """A file above its group's clearance that SendGuard did not move: the group already
+        has it (an edit), or who put it there is not known. Say so at once."""
+        level = decision.level.name if decision.level else translate("Controller", "unknown")
+        if arrival.kind is Kind.EDIT:
+            text = translate(
+                "Controller",
+                '{file} in "{group}" was changed and now carries {level}, above what the group'
+                " is cleared for ({clearance}). It was not moved: the group already has it.",
+            )
+        else:
+            text = translate(
+                "Controller",
+                '{file} in "{group}" carries {level}, above what the group is cleared for'
+                " ({clearance}), and SendGuard cannot tell who put it there, so it was not"
+                " moved.",
+            )
+        text = text.format(
+            file=visible(arrival.path.name),
+            group=visible(arrival.group),
+            level=level,
+            clearance=decision.clearance.name,
+        )
+        if previous is not None:
+            text += " " + translate(
+                "Controller", "The version the group had is kept in {path}."
+            ).format(path=visible(str(previous)))
+        self._log("kept", text)
+        self.notification.emit(translate("Controller", "Check this file"), text, "warning")
 
     def _on_problem(self, message: str) -> None:
         self._log("problem", visible(message))

@@ -3,15 +3,15 @@ diagnostics, and the main window used where there is no tray."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from sendguard.display import visible
 from sendguard.policy.model import key_path
+from sendguard.store.journal import Journal, JournalError
 
 from .controller import Controller
 
@@ -167,7 +168,9 @@ class HeldWindow(QWidget):
 
 
 class ActivityWindow(QWidget):
-    """The decisions from the journal (newest first), searchable."""
+    """The decisions and arrivals from the journal (newest first), searchable. Each arrival
+    says who put the file there (share, edit, download) and from what evidence; the sync
+    client's downloads are hidden until asked for."""
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,7 +182,15 @@ class ActivityWindow(QWidget):
         self.search.setPlaceholderText(self.tr("Search by file, group, label or decision"))
         self.search.setAccessibleName(self.tr("Search recent activity"))
         self.search.setClearButtonEnabled(True)
-        layout.addWidget(self.search)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        self.show_downloads = QCheckBox(self.tr("Show the sync client's downloads"))
+        self.show_downloads.setAccessibleName(self.tr("Show the sync client's downloads"))
+        self.show_downloads.setToolTip(
+            self.tr("Files the group sent: SendGuard leaves them where they are and asks nothing.")
+        )
+        filters.addWidget(self.show_downloads)
+        layout.addLayout(filters)
         self.table = _table(
             [
                 self.tr("When"),
@@ -188,15 +199,32 @@ class ActivityWindow(QWidget):
                 self.tr("Level"),
                 self.tr("Decision"),
                 self.tr("Reason"),
+                self.tr("Arrival"),
             ]
         )
         self.table.setAccessibleName(self.tr("Recent activity"))
         layout.addWidget(self.table, 1)
         self.search.textChanged.connect(self._filter)
+        self.show_downloads.toggled.connect(self._filter)
         # Re-read the journal only while the window is shown; opening it reads it anew.
         controller.held_changed.connect(lambda: self.refresh() if self.isVisible() else None)
-        self.rows: list[list[str]] = []
+        # Arrivals reach the journal in batches, from the engine's own thread.
+        self._timer = QTimer(self)
+        self._timer.setInterval(2000)
+        self._timer.timeout.connect(lambda: self.refresh() if self.isVisible() else None)
+        self._timer.start()
+        # Each row: its cells, and whether it is a download (hidden unless asked for).
+        self.rows: list[tuple[list[str], bool]] = []
         self.refresh()
+
+    def _arrival_words(self, kind: str) -> str:
+        words = {
+            "share": self.tr("shared by you"),
+            "edit": self.tr("edited by you"),
+            "download": self.tr("from the group"),
+            "own": self.tr("SendGuard's own"),
+        }
+        return words.get(kind, kind)
 
     def _decision_words(self, state: str, decision: str | None) -> str:
         words = {
@@ -212,32 +240,56 @@ class ActivityWindow(QWidget):
         }
         return words.get(state, state)
 
-    def load(self) -> list[list[str]]:
+    def load(self) -> list[tuple[list[str], bool]]:
         path = self.controller.data_dir / "journal.sqlite3"
         if not path.exists():
             return []
         try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+            journal = Journal(path, read_only=True)
             try:
-                rows = db.execute(
-                    "SELECT updated, group_name, origin, level, state, decision, justification"
-                    " FROM holds ORDER BY updated DESC LIMIT 500"
-                ).fetchall()
+                holds = list(journal.history(500))
+                arrivals = journal.arrivals(500)
             finally:
-                db.close()
-        except sqlite3.Error as exc:
-            return [["", "", self.tr("Recent activity cannot be read: {error}").format(error=exc)]]
-        return [
-            [
-                when(updated),
-                visible(group),
-                visible(Path(origin).name),
-                level or "",
-                self._decision_words(state, decision),
-                visible(justification or ""),
-            ]
-            for updated, group, origin, level, state, decision, justification in rows
+                journal.close()
+        except JournalError as exc:
+            error = self.tr("Recent activity cannot be read: {error}").format(error=exc)
+            return [(["", "", error, "", "", "", ""], False)]
+        rows: list[tuple[float, list[str], bool]] = [
+            (
+                record.updated,
+                [
+                    when(record.updated),
+                    visible(record.group_name),
+                    visible(record.origin.name),
+                    record.level or "",
+                    self._decision_words(record.state.value, record.decision),
+                    visible(record.justification or ""),
+                    self._arrival_words("share"),
+                ],
+                False,
+            )
+            for record in holds
         ]
+        for arrival in arrivals:
+            if arrival.kind == "own" or (arrival.kind == "share" and arrival.may_move):
+                continue  # SendGuard's own moves; this user's shares are the holds above
+            rows.append(
+                (
+                    arrival.time,
+                    [
+                        when(arrival.time),
+                        visible(arrival.group_name),
+                        visible(arrival.path.name),
+                        "",
+                        self.tr("left in place"),
+                        visible(arrival.why),
+                        self._arrival_words(arrival.kind),
+                    ],
+                    arrival.kind == "download",
+                )
+            )
+        rows.sort(key=lambda row: row[0], reverse=True)
+        return [(cells, download) for _, cells, download in rows[:500]]
 
     def refresh(self) -> None:
         self.rows = self.load()
@@ -245,7 +297,12 @@ class ActivityWindow(QWidget):
 
     def _filter(self) -> None:
         needle = self.search.text().casefold().strip()
-        shown = [row for row in self.rows if not needle or needle in " ".join(row).casefold()]
+        downloads = self.show_downloads.isChecked()
+        shown = [
+            row
+            for row, download in self.rows
+            if (downloads or not download) and (not needle or needle in " ".join(row).casefold())
+        ]
         self.table.setRowCount(len(shown))
         for r, row in enumerate(shown):
             for c, text in enumerate(row):

@@ -33,6 +33,7 @@ EVENTS: dict[str, str] = {
     "passed": "file shared without a prompt",
     "returned": "file not shared: moved to the Not shared folder",
     "notified": "file shared; the user was told",
+    "kept_in_place": "file above the group's clearance left in place: the group already has it",
     "problem": "problem",
     "audit.key_created": "audit sealing key created",
     "audit.epoch_sealed": "audit epoch sealed; the key moved on",
@@ -45,7 +46,14 @@ EVENTS: dict[str, str] = {
 SD_ID = "sendguard@32473"
 #: RFC 5424 facility 13: log audit.
 FACILITY = 13
-_SEVERITY = {"problem": 4, "held": 5, "blocked": 5, "shared": 5, "audit.unsealed": 4}
+_SEVERITY = {
+    "problem": 4,
+    "kept_in_place": 4,
+    "held": 5,
+    "blocked": 5,
+    "shared": 5,
+    "audit.unsealed": 4,
+}
 
 #: The CSV export's columns, in order.
 CSV_COLUMNS = (

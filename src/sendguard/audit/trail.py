@@ -51,6 +51,8 @@ from sendguard.audit.keys import (
     verify_key_name,
 )
 from sendguard.audit.records import StoredRecord, canonical
+from sendguard.engine.arrivals import Arrival
+from sendguard.engine.arrivals.model import kept_in_place_text
 from sendguard.engine.guard import EngineListener
 from sendguard.policy import Action, Policy
 from sendguard.policy.decide import Decision
@@ -559,6 +561,23 @@ class AuditListener(EngineListener):
 
     def problem(self, message: str) -> None:
         self.trail.record("problem", message=message)
+
+    def kept_in_place(self, arrival: Arrival, decision: Decision, previous: Path | None) -> None:
+        level = decision.level.name if decision.level else "unknown"
+        self.trail.record(
+            "kept_in_place",
+            file=arrival.path.name,
+            path=str(arrival.path),
+            group=arrival.group,
+            arrival=arrival.kind.value,
+            evidence=arrival.why,
+            level=level,
+            clearance=decision.clearance.name,
+            action=decision.action.value if decision.action else None,
+            labels=_labels_from_decision(decision) or None,
+            previous_version=str(previous) if previous is not None else None,
+            message=kept_in_place_text(arrival, level, decision.clearance.name, previous),
+        )
 
 
 def first_keys_from_keyring(

@@ -14,6 +14,8 @@ from types import FrameType
 from sendguard.audit import AuditStoreError, open_audit_trail
 from sendguard.display import visible
 from sendguard.engine.answers import AnswerRefused, carry_out
+from sendguard.engine.arrivals import Arrival, Kind
+from sendguard.engine.arrivals.model import kept_in_place_text
 from sendguard.engine.decider import (
     Answer,
     Decider,
@@ -81,6 +83,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             " held`); share or dont-share every held file (for trials)"
         ),
     )
+    run_parser.add_argument(
+        "--arrivals",
+        choices=("changes", "all", "none"),
+        default="changes",
+        help=(
+            "which arrivals to print, each with its class and evidence: changes (default:"
+            " this user's shares and edits), all (the sync client's downloads and"
+            " SendGuard's own moves too), none"
+        ),
+    )
     add_location_options(run_parser)
     run_parser.set_defaults(handler=run)
 
@@ -139,11 +151,20 @@ def _config(args: argparse.Namespace) -> EngineConfig:
     )
 
 
+#: The arrival classes `run --arrivals` prints.
+_SHOWN = {
+    "changes": frozenset({Kind.SHARE, Kind.EDIT}),
+    "all": frozenset(Kind),
+    "none": frozenset(),
+}
+
+
 class _Printer(EngineListener):
     """Events as lines on stdout, one per event, for a person or a log collector."""
 
-    def __init__(self) -> None:
+    def __init__(self, arrivals: frozenset[Kind] = _SHOWN["changes"]) -> None:
         self._lock = threading.Lock()
+        self._arrivals = arrivals
 
     def _say(self, text: str) -> None:
         with self._lock:
@@ -170,6 +191,18 @@ class _Printer(EngineListener):
 
     def problem(self, message: str) -> None:
         self._say(f"problem: {visible(message)}")
+
+    def arrived(self, arrival: Arrival) -> None:
+        if arrival.kind in self._arrivals:
+            self._say(
+                f'{arrival.kind.value}: {visible(str(arrival.path))} in "{visible(arrival.group)}"'
+                f" ({visible(arrival.why)})"
+            )
+
+    def kept_in_place(self, arrival: Arrival, decision: Decision, previous: Path | None) -> None:
+        level = decision.level.name if decision.level else "unknown"
+        text = kept_in_place_text(arrival, level, decision.clearance.name, previous)
+        self._say(f"not moved: {visible(text)}")
 
 
 def _decider(choice: str) -> Decider:
@@ -210,7 +243,10 @@ def run(args: argparse.Namespace) -> int:
     audit = trail.listener()
     try:
         engine = Engine(
-            trail.guard(policy), config, _decider(args.decide), FanOutListener(_Printer(), audit)
+            trail.guard(policy),
+            config,
+            _decider(args.decide),
+            FanOutListener(_Printer(_SHOWN[args.arrivals]), audit),
         )
     except JournalError as exc:
         trail.close()

@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 from watchdog.events import (
     FileClosedEvent,
     FileCreatedEvent,
+    FileDeletedEvent,
     FileModifiedEvent,
     FileMovedEvent,
     FileSystemEvent,
@@ -38,6 +39,21 @@ from watchdog.observers.api import BaseObserver
 from watchdog.utils.delayed_queue import DelayedQueue
 
 from sendguard.engine.answers import NOT_SHARED_REASON, AnswerRefused, carry_out, release_folder
+from sendguard.engine.arrivals import (
+    Arrival,
+    ArrivalClassifier,
+    Evidence,
+    How,
+    Kind,
+    Observation,
+    Strength,
+    SyncClient,
+    default_clients,
+    own,
+)
+from sendguard.engine.arrivals.confirm import ArrivalLog
+from sendguard.engine.arrivals.syncthing_api import SyncthingApi, syncthing_homes
+from sendguard.engine.arrivals.versions import previous_version
 from sendguard.engine.decider import Answer, Batch, Decider, PromptItem
 from sendguard.engine.forwarding import (
     Forwarded,
@@ -180,6 +196,12 @@ class EngineConfig:
     #: A hold area on each file system a group lives on, so holding is one rename. False
     #: holds everything in `data_dir` (by copy across file systems; tests of that path).
     hold_per_file_system: bool = True
+    #: The sync clients whose downloads are recognised; None: all that SendGuard knows
+    #: (engine/arrivals/clients.py), Syncthing's API found where Syncthing keeps it.
+    sync_clients: tuple[SyncClient, ...] | None = None
+    #: How long the client's own state is awaited to confirm a download (it records one a
+    #: second or two after the rename).
+    confirm_seconds: float = 30.0
 
     @property
     def not_shared_root(self) -> Path:
@@ -194,6 +216,14 @@ class EngineListener:
     def returned(self, record: HoldRecord, target: Path, reason: str) -> None: ...
     def notified(self, path: Path, decision: Decision) -> None: ...
     def problem(self, message: str) -> None: ...
+    def arrived(self, arrival: Arrival) -> None:
+        """Every arrival, classified (downloads too), with its evidence."""
+
+    def kept_in_place(self, arrival: Arrival, decision: Decision, previous: Path | None) -> None:
+        """A file above the group's clearance that SendGuard did not move out: an edit that
+        raised the label of a file the group already has, or a file whose author is not known.
+        Moving it out would delete it for every member. `previous`: the version the group had,
+        where the sync client keeps one."""
 
 
 class WatchLimitError(OSError):
@@ -332,6 +362,20 @@ class Engine:
         self._pending: dict[Path, _Pending] = {}
         self._own: dict[Path, float] = {}
         self._known: dict[Path, int] = {}
+        #: The rank of the level each file in the group folders was last seen with, where it
+        #: was read (arrivals, releases): an edit that keeps it is quiet.
+        self._levels: dict[Path, int] = {}
+        clients = config.sync_clients
+        if clients is None:
+            clients = tuple(default_clients(SyncthingApi(syncthing_homes(Path.home()))))
+        self.classifier = ArrivalClassifier(clients)
+        self.arrival_log = ArrivalLog(
+            self.classifier,
+            self.journal,
+            confirm_seconds=config.confirm_seconds,
+            contradicted=self._contradicted,
+            problem=self._problem,
+        )
         self._waiting: dict[str, _Waiting] = defaultdict(_Waiting)
         self._intake: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._work: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -357,6 +401,7 @@ class Engine:
             hold_root.is_relative_to(folder.resolve()) for folder, _, _ in self._folders()
         )
         missed = self._arrivals_missed_by_a_crash()
+        self._levels_from_history()
         for folder, group, outbox in self._folders():
             folder.mkdir(parents=True, exist_ok=True)
             for path in self._files_in(folder):
@@ -371,13 +416,31 @@ class Engine:
             where = self._where(record.origin)
             if where is not None and record.origin.exists():
                 self._known.pop(record.origin, None)
-                self._intake.put(("arrival", (record.origin, where[0], where[1])))
+                # Its hold was under way when SendGuard stopped: it was classified a share.
+                arrival = Arrival(
+                    record.origin,
+                    where[0].name,
+                    Kind.SHARE,
+                    (Evidence("journal", "its hold was under way", Strength.STATE),),
+                )
+                self._intake.put(("share", (arrival, where[0], where[1])))
         for record in recovery.held:
             owner = self._group_named(record.group_name)
             if owner is not None:
                 self._work.put(("classify", (record, owner)))
-        for arrival in recovery_arrivals:
-            self._intake.put(("arrival", arrival))
+        for path, group, outbox in recovery_arrivals:
+            self._intake.put(("arrival", (path, group, outbox, How.FOUND)))
+
+    def _levels_from_history(self) -> None:
+        """Files SendGuard released into group folders, with the level they were shared at:
+        re-saving a confirmed document must not ask again after a restart."""
+        try:
+            released = [r for r in self.journal.history(5000) if r.state is State.RELEASED]
+        except JournalError:
+            return
+        for record in reversed(released):  # oldest first: the newest release wins
+            if record.target is not None:
+                self._note_level(record.target, record.level)
 
     def _arrivals_missed_by_a_crash(self) -> Callable[[Path], bool] | None:
         """After a crash, files that arrived shortly before it (still queued, not yet
@@ -419,6 +482,8 @@ class Engine:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()
+        self.arrival_log.stop()  # after intake: it keeps every arrival classified until now
+        self.classifier.close()
         with contextlib.suppress(JournalError):
             self.journal.set_meta(stopped_cleanly="1", alive=repr(time.time()))
         self.journal.close()
@@ -436,6 +501,7 @@ class Engine:
         self.stop()
 
     def _start_threads(self) -> None:
+        self.arrival_log.start()
         loops = [
             ("sendguard-intake", self._intake_loop),
             ("sendguard-decide", self._work_loop),
@@ -482,15 +548,21 @@ class Engine:
     def _group_named(self, name: str) -> Group | None:
         return next((g for g in self.policy.groups if g.name == name), None)
 
+    def _watched_folder(self, path: Path) -> tuple[Path, Group, bool] | None:
+        """The innermost group folder holding `path`, its group, and whether it is the
+        group's outbox."""
+        best: tuple[Path, Group, bool] | None = None
+        for folder, group, outbox in self._folders():
+            if (path == folder or folder in path.parents) and (
+                best is None or len(folder.parts) > len(best[0].parts)
+            ):
+                best = (folder, group, outbox)
+        return best
+
     def _where(self, path: Path) -> tuple[Group, bool] | None:
         """The group a path belongs to, and whether it is that group's outbox."""
-        best: tuple[int, Group, bool] | None = None
-        for folder, group, outbox in self._folders():
-            if path == folder or folder in path.parents:
-                depth = len(folder.parts)
-                if best is None or depth > best[0]:
-                    best = (depth, group, outbox)
-        return (best[1], best[2]) if best else None
+        found = self._watched_folder(path)
+        return (found[1], found[2]) if found else None
 
     # --- events (observer thread: queue only) --------------------------------------------
 
@@ -504,6 +576,8 @@ class Engine:
             path = Path(os.fsdecode(event.src_path))
             kind = "closed" if isinstance(event, FileClosedEvent) else "changed"
             self._intake.put((kind, path))
+        elif isinstance(event, FileDeletedEvent):
+            self._intake.put(("deleted", Path(os.fsdecode(event.src_path))))
 
     # --- intake thread -------------------------------------------------------------------
 
@@ -524,23 +598,29 @@ class Engine:
             if path is None:
                 return  # moved out of the group folders
             where = self._where(path)
-            if where is None or self._is_ours(path) or is_temporary(path.name):
+            if where is None or is_temporary(path.name):
+                return
+            if self._is_ours(path):
+                self._arrived(own(path, where[0].name))
                 return
             came_from = self._where(source) if source is not None else None
             if was_known and came_from is not None and came_from[0].name == where[0].name:
                 # A rename inside one group's folders is no new share. Only of a file that was
                 # there: a temporary or unfinished file renamed into place (an editor's or a
-                # browser's save) is a new file (bench: such saves were never held).
+                # browser's save, a sync client's download) is classified below.
                 self._known[path] = self._inode(path)
                 return
             if source is not None:
                 with self._lock:
                     self._pending.pop(source, None)
-            self._arrival(path, where[0], where[1])
+            how = How.RENAMED if source is not None and came_from is not None else How.MOVED_IN
+            self._classified(path, where[0], where[1], how, source)
         elif kind in ("closed", "changed"):
             path = payload
             where = self._where(path)
-            if where is None or self._is_ours(path) or is_temporary(path.name):
+            if where is None or is_temporary(path.name):
+                return
+            if self._is_ours(path):
                 return
             if kind == "changed":
                 if path not in self._known:
@@ -549,14 +629,60 @@ class Engine:
                 return
             with self._lock:
                 self._pending.pop(path, None)
-            if path in self._known and self._known[path] == self._inode(path):
-                return  # an existing file was edited in place: not a new share
-            self._arrival(path, where[0], where[1])
+            self._classified(path, where[0], where[1], How.WRITTEN)
+        elif kind == "deleted":
+            self._known.pop(payload, None)
+            self._levels.pop(payload, None)
         elif kind == "arrival":
-            path, group, outbox = payload
-            self._arrival(path, group, outbox)
+            path, group, outbox, how = payload
+            self._classified(path, group, outbox, how)
+        elif kind == "share":
+            arrival, group, outbox = payload
+            self._arrived(arrival)
+            self._arrival(arrival.path, group, outbox)
         elif kind == "rescan":
             self._rescan()
+
+    def _classified(
+        self, path: Path, group: Group, outbox: bool, how: How, source: Path | None = None
+    ) -> None:
+        """Classify an arrival (share, download, edit) and act on its class."""
+        inode = self._inode(path)
+        known = self._known.get(path)
+        if how is How.WRITTEN and known is not None and known != inode:
+            known = None  # the name was deleted and written anew: a new file
+        if outbox:
+            # An outbox is not synced: whatever is dropped there is the user's share.
+            self._arrival(path, group, outbox)
+            return
+        found = self._watched_folder(path)
+        folder = found[0] if found is not None else path.parent
+        arrival = self.classifier.classify(
+            Observation(path, group.name, folder, how, source, replaces_known=known is not None)
+        )
+        if arrival.kind is Kind.DOWNLOAD and self.arrival_log.can_confirm(arrival):
+            self.arrival_log.confirm(arrival, group, outbox)  # kept once confirmed
+            self.listener.arrived(arrival)
+        else:
+            self._arrived(arrival)
+        if arrival.kind is Kind.SHARE and arrival.may_move:
+            self._arrival(path, group, outbox)
+            return
+        # A download, an edit, or a file whose author is not known: never moved out of the
+        # folder (for every member that would be a deletion). Its label is still read.
+        self._known[path] = inode
+        self._work.put(("in place", (arrival, group)))
+
+    def _arrived(self, arrival: Arrival) -> None:
+        self.arrival_log.record(arrival)
+        self.listener.arrived(arrival)
+
+    def _contradicted(self, arrival: Arrival, group: Group, outbox: bool) -> None:
+        """The client's own state says this user wrote what looked like its download (a name
+        can be forged): it is a share after all (arrivals thread)."""
+        if self._known.get(arrival.path) == self._inode(arrival.path):
+            self._known.pop(arrival.path, None)
+            self._intake.put(("share", (arrival, group, outbox)))
 
     def _is_ours(self, path: Path) -> bool:
         now = time.monotonic()
@@ -605,6 +731,7 @@ class Engine:
                 fingerprint = self._fingerprint(path)
                 if fingerprint is None or self._forwarded(fingerprint, group) is None:
                     self._known[path] = info.st_ino
+                    self._note_level(path, decision.level.name if decision.level else None)
                     self._remember(fingerprint, group, path.name, decision)
                     if decision.action is not None:
                         self.listener.notified(path, decision)
@@ -741,7 +868,7 @@ class Engine:
                     if expiry <= now:
                         del self._own[path]
             for path, pending in settled:
-                self._intake.put(("arrival", (path, pending.group, pending.outbox)))
+                self._intake.put(("arrival", (path, pending.group, pending.outbox, How.WRITTEN)))
             self._work.put(("tick", now))
             if now >= next_rescan:
                 next_rescan = now + self.config.rescan_interval
@@ -774,7 +901,7 @@ class Engine:
                 with self._lock:
                     if path in self._pending:
                         continue
-                self._arrival(path, group, outbox)
+                self._classified(path, group, outbox, How.FOUND)
         for path in list(self._known):
             if path not in seen:
                 self._known.pop(path, None)
@@ -803,6 +930,9 @@ class Engine:
                     self._classify(*payload)
                 elif kind == "answers":
                     self._apply(payload)
+                elif kind == "in place":
+                    self._yield_to_intake()
+                    self._in_place(*payload)
                 elif kind == "tick":
                     self._flush_batches(payload)
             except Exception as exc:  # keep guarding; the file stays where the journal says
@@ -855,6 +985,34 @@ class Engine:
         waiting = self._waiting[group.name]
         waiting.items.append(item)
         waiting.due = time.monotonic() + self.config.batch_window
+
+    def _in_place(self, arrival: Arrival, group: Group) -> None:
+        """A file that stays where it is (a download, an edit, a file whose author is not
+        known): read its label, remember it, and say so when it is above the group's
+        clearance and above what the group already had."""
+        path = arrival.path
+        findings = self._scan(path, self._in_process_limits)
+        if findings is None:
+            return  # gone already
+        decision = decide(findings, group, self.policy)
+        rank = decision.level.rank if decision.level is not None else None
+        previous = self._levels.get(path)
+        if rank is not None:
+            self._levels[path] = rank
+        if arrival.kind is Kind.DOWNLOAD:
+            # The group sent it: content seen in the group is no forwarding into it.
+            self._remember(self._fingerprint(path), group, path.name, None)
+            return
+        if not decision.prompt:
+            return
+        if (
+            arrival.kind is Kind.EDIT
+            and previous is not None
+            and rank is not None
+            and rank <= previous
+        ):
+            return  # the group already had it at this level: a re-save asks nothing
+        self.listener.kept_in_place(arrival, decision, previous_version(path))
 
     def _held_findings(self, record: HoldRecord, reason: str | None) -> Findings | None:
         if reason is not None:
@@ -915,6 +1073,8 @@ class Engine:
             return None
         if answer.share:
             self._expect_own(target)
+            current = self.journal.get(record.id)
+            self._note_level(target, current.level if current is not None else None)
             self._remember(self._fingerprint(target), group, target.name, None)
             self.listener.released(record, target, True)
         else:
@@ -942,8 +1102,17 @@ class Engine:
             self._move_failed(record, exc, expected)
             return None
         self._expect_own(target)
+        current = self.journal.get(record.id)
+        self._note_level(target, current.level if current is not None else None)
         self.listener.released(record, target, False)
         return target
+
+    def _note_level(self, path: Path, level: str | None) -> None:
+        """What level the group now has this file at (an edit that keeps it is quiet)."""
+        if level is None:
+            return
+        with contextlib.suppress(KeyError):  # a level of an older policy: not comparable
+            self._levels[path] = self.policy.level(level).rank
 
     def _move_failed(self, record: HoldRecord, exc: Exception, expected: Path | None) -> None:
         """A release or return failed: the folder is full or refuses files, an I/O error, the

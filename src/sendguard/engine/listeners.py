@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from sendguard.engine.arrivals import Arrival
 from sendguard.engine.guard import EngineListener
 from sendguard.policy.decide import Decision
 from sendguard.store.journal import HoldRecord
@@ -66,3 +67,9 @@ class FanOutListener(EngineListener):
 
     def problem(self, message: str) -> None:
         self._each("problem", message)
+
+    def arrived(self, arrival: Arrival) -> None:
+        self._each("arrived", arrival)
+
+    def kept_in_place(self, arrival: Arrival, decision: Decision, previous: Path | None) -> None:
+        self._each("kept_in_place", arrival, decision, previous)

@@ -38,17 +38,22 @@ TEMPORARY_PATTERNS: tuple[str, ...] = (
     ".tmp.driveupload",
     "*.odlgz",
     ".seafile-*",
+    "*.sbak",  # Seafile's copy of a file it is replacing (common/fs-mgr.c, SEAF_BACKUP_EXT)
     "desktop.ini",
     "thumbs.db",
     ".ds_store",
     "._*",  # macOS AppleDouble
     f"*{NOTE_SUFFIX}",
 )
-#: Conflict copies made by sync clients: ``x (Ann's conflicted copy 2024-01-02).docx``,
-#: ``x.sync-conflict-20240102-101010-ABCDEFG.docx``, ``x (conflicted copy 2024-01-02 101010).docx``.
+#: Conflict copies and backups made by sync clients: ``x (Ann's conflicted copy 2024-01-02).docx``,
+#: ``x.sync-conflict-20240102-101010-ABCDEFG.docx``, ``x (conflicted copy 2024-01-02 101010).docx``,
+#: Nextcloud's ``x (case clash from 2024-01-02 101010).docx``, Seafile's
+#: ``x (SFConflict ann@example.com 2024-01-02-10-10-10).docx`` and OneDrive for Linux's
+#: ``x-<host>-safeBackup-0001.docx``.
 _CONFLICT = re.compile(
     r"(conflicted copy|\.sync-conflict-\d{8}-\d{6}|_conflict-\d{8}-\d{6}|"
-    r"\(conflict(ed)? (copy )?\d{4}-\d{2}-\d{2})",
+    r"\(conflict(ed)? (copy )?\d{4}-\d{2}-\d{2}|\(case clash from \d{4}-\d{2}-\d{2}|"
+    r"\(SFConflict [^)]*\)|-safeBackup-\d{4})",
     re.IGNORECASE,
 )
 _COMPILED = re.compile(

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,20 @@ CREATE TABLE IF NOT EXISTS holds (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS holds_state ON holds(state);
+CREATE TABLE IF NOT EXISTS arrivals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    group_name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    client TEXT,
+    evidence TEXT NOT NULL,
+    may_move INTEGER NOT NULL
+);
 """
+
+#: Arrivals kept in the journal; the oldest go first (a busy group syncs many files a day).
+ARRIVALS_KEPT = 20_000
 
 
 class State(enum.StrEnum):
@@ -111,14 +124,63 @@ class HoldRecord:
         )
 
 
+@dataclass(frozen=True)
+class ArrivalRow:
+    """One classified arrival as the journal keeps it."""
+
+    id: int
+    time: float
+    group_name: str
+    path: Path
+    kind: str
+    client: str | None
+    #: (who says so, what was seen, strength), strongest evidence first
+    evidence: list[tuple[str, str, int]]
+    #: Whether SendGuard may move it out of the folder (a share of this user's)
+    may_move: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ArrivalRow:
+        evidence = [(str(s), str(d), int(n)) for s, d, n in json.loads(row["evidence"])]
+        evidence.sort(key=lambda item: item[2], reverse=True)
+        return cls(
+            id=row["id"],
+            time=row["time"],
+            group_name=row["group_name"],
+            path=Path(row["path"]),
+            kind=row["kind"],
+            client=row["client"],
+            evidence=evidence,
+            may_move=bool(row["may_move"]),
+        )
+
+    @property
+    def why(self) -> str:
+        return "; ".join(f"{source}: {detail}" for source, detail, _ in self.evidence)
+
+
 class JournalError(Exception):
     """The journal cannot be opened or written: the engine holds everything and says why."""
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """`read_only`: a reader beside the running engine (the app's windows) that never
+        writes nor waits long."""
         self.path = path
         self._lock = threading.Lock()
+        if read_only:
+            try:
+                self._db = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    check_same_thread=False,
+                    timeout=2,
+                )
+                self._db.row_factory = sqlite3.Row
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read the journal {path}: {exc}") from exc
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -221,11 +283,54 @@ class Journal:
     def open_holds(self) -> list[HoldRecord]:
         return self.in_states(*OPEN_STATES)
 
-    def history(self, limit: int = 500) -> Iterator[HoldRecord]:
+    def record_arrivals(self, arrivals: Iterable[Any]) -> None:
+        """Keep classified arrivals (engine.arrivals.Arrival) with their evidence, in one
+        commit; the oldest beyond `ARRIVALS_KEPT` are dropped."""
+        rows = [
+            (
+                time.time(),
+                a.group,
+                str(a.path),
+                a.kind.value,
+                a.client,
+                json.dumps(
+                    [[e.source, e.detail, int(e.strength)] for e in a.evidence],
+                    ensure_ascii=False,
+                ),
+                int(a.may_move),
+            )
+            for a in arrivals
+        ]
         with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM holds ORDER BY id DESC LIMIT ?", (limit,)
-            ).fetchall()
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    self._db.executemany(
+                        "INSERT INTO arrivals(time, group_name, path, kind, client, evidence,"
+                        " may_move) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    self._db.execute(
+                        "DELETE FROM arrivals WHERE id <= (SELECT MAX(id) FROM arrivals) - ?",
+                        (ARRIVALS_KEPT,),
+                    )
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
+
+    def arrivals(self, limit: int = 500) -> list[ArrivalRow]:
+        """The latest classified arrivals, newest first."""
+        rows = self._read("SELECT * FROM arrivals ORDER BY id DESC LIMIT ?", (limit,))
+        return [ArrivalRow.from_row(row) for row in rows]
+
+    def history(self, limit: int = 500) -> Iterator[HoldRecord]:
+        rows = self._read("SELECT * FROM holds ORDER BY id DESC LIMIT ?", (limit,))
         return (HoldRecord.from_row(row) for row in rows)
 
 

@@ -594,17 +594,18 @@ class Engine:
     def _intake_one(self, kind: str, payload: Any) -> None:
         if kind == "moved":
             source, path = payload
-            was_known = source is not None and self._known.pop(source, None) is not None
+            was_known = source is not None and self._forget(source)
             if path is None:
                 return  # moved out of the group folders
-            where = self._where(path)
-            if where is None or is_temporary(path.name):
+            where = self._watched_folder(path)
+            if where is None or self._ignored(path, where[0]):
                 return
+            _folder, group, outbox = where
             if self._is_ours(path):
-                self._arrived(own(path, where[0].name))
+                self._arrived(own(path, group.name))
                 return
             came_from = self._where(source) if source is not None else None
-            if was_known and came_from is not None and came_from[0].name == where[0].name:
+            if was_known and came_from is not None and came_from[0].name == group.name:
                 # A rename inside one group's folders is no new share. Only of a file that was
                 # there: a temporary or unfinished file renamed into place (an editor's or a
                 # browser's save, a sync client's download) is classified below.
@@ -614,25 +615,24 @@ class Engine:
                 with self._lock:
                     self._pending.pop(source, None)
             how = How.RENAMED if source is not None and came_from is not None else How.MOVED_IN
-            self._classified(path, where[0], where[1], how, source)
+            self._classified(path, group, outbox, how, source)
         elif kind in ("closed", "changed"):
             path = payload
-            where = self._where(path)
-            if where is None or is_temporary(path.name):
+            where = self._watched_folder(path)
+            if where is None or self._ignored(path, where[0]) or self._is_ours(path):
                 return
-            if self._is_ours(path):
-                return
+            _folder, group, outbox = where
             if kind == "changed":
                 if path not in self._known:
                     with self._lock:
-                        self._pending[path] = _Pending(where[0], time.monotonic(), where[1])
+                        self._pending[path] = _Pending(group, time.monotonic(), outbox)
                 return
             with self._lock:
                 self._pending.pop(path, None)
-            self._classified(path, where[0], where[1], How.WRITTEN)
+            self._classified(path, group, outbox, How.WRITTEN)
         elif kind == "deleted":
-            self._known.pop(payload, None)
-            self._levels.pop(payload, None)
+            if self._forget(payload):
+                self._levels.pop(payload, None)
         elif kind == "arrival":
             path, group, outbox, how = payload
             self._classified(path, group, outbox, how)
@@ -672,6 +672,30 @@ class Engine:
         # folder (for every member that would be a deletion). Its label is still read.
         self._known[path] = inode
         self._work.put(("in place", (arrival, group)))
+
+    def _forget(self, gone: Path) -> bool:
+        """A known name was moved away or deleted: forget it; True when it was known. Where a
+        newer file already holds the name — the event was overtaken by later ones (watchdog
+        holds a move-out back to pair it; `_OvertakingQueue`) — the entry is the newer
+        file's, and stays (else a sync client's update would look like a new file)."""
+        known = self._known.get(gone)
+        if known is None:
+            return False
+        if known == -1 or known != self._inode(gone):
+            del self._known[gone]
+        return True
+
+    @staticmethod
+    def _ignored(path: Path, folder: Path) -> bool:
+        """Temporary files, and everything in the sync clients' own folders inside a group
+        folder (Syncthing's `.stversions`, Dropbox's cache): never arrivals."""
+        if is_temporary(path.name):
+            return True
+        try:
+            parts = path.parent.relative_to(folder).parts
+        except ValueError:
+            return False
+        return any(is_temporary(part) for part in parts)
 
     def _arrived(self, arrival: Arrival) -> None:
         self.arrival_log.record(arrival)

@@ -33,6 +33,7 @@ TEMPORARY_PATTERNS: tuple[str, ...] = (
     ".syncthing.*.tmp",
     "~syncthing~*.tmp",
     ".stfolder",
+    ".stversions",  # Syncthing's kept versions (lib/versioner)
     ".stignore",
     ".tmp.drivedownload",
     ".tmp.driveupload",

@@ -148,13 +148,16 @@ class SyncthingApi(SyncthingStateReader):
         request = urllib.request.Request(
             config.url + endpoint + query, headers={"X-API-Key": config.api_key}
         )
-        context = None
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
         if config.tls:
             # Syncthing's GUI certificate is self-signed; the address is this machine's own.
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        with urllib.request.urlopen(request, timeout=_TIMEOUT, context=context) as answer:
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        # Never through a proxy: the API is on this machine, and its key stays here.
+        opener = urllib.request.build_opener(*handlers)
+        with opener.open(request, timeout=_TIMEOUT) as answer:
             return json.load(answer)
 
     def _short_id(self, config: _Config) -> str | None:

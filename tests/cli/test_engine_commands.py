@@ -180,3 +180,61 @@ def test_held_share_into_a_folder_that_refuses_files_keeps_it_safe(held_file: Pa
     engine.send_signal(signal.SIGINT)
     engine.communicate(timeout=30)
     assert (family / "plan.txt").read_bytes() == b"TLP:RED\nThe plan.\n"
+
+
+def _run_until_lines(root: Path, extra: list[str], act, wanted: list[str]) -> str:  # type: ignore[no-untyped-def]
+    """Run the headless engine, do `act`, read stdout until every `wanted` text was seen."""
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "sendguard", "run", "--headless", *extra, *_args(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert engine.stdout is not None
+    seen: list[str] = []
+    try:
+        line = ""
+        while "Press Ctrl-C" not in line:
+            line = engine.stdout.readline()
+            assert line, engine.stderr.read() if engine.stderr else "engine ended"
+        act()
+        while not all(any(w in s for s in seen) for w in wanted):
+            line = engine.stdout.readline()
+            assert line, f"engine ended; it printed: {seen}"
+            seen.append(line)
+    finally:
+        engine.send_signal(signal.SIGINT)
+        out, _err = engine.communicate(timeout=30)
+    return "".join(seen) + out
+
+
+def _download_and_share(family: Path) -> None:
+    part = family / ".syncthing.theirs.txt.tmp"  # Syncthing's download, renamed into place
+    part.write_bytes(b"TLP:RED\nTheir plan.\n")
+    os.rename(part, family / "theirs.txt")
+    (family / "mine.txt").write_bytes(b"TLP:RED\nMy plan.\n")
+
+
+def test_run_prints_each_arrivals_class_and_evidence_downloads_only_when_asked(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "policy.toml").write_text(POLICY.format(root=tmp_path))
+    family = tmp_path / "Dropbox" / "Family"
+    family.mkdir(parents=True)
+    everything = _run_until_lines(
+        tmp_path,
+        ["--arrivals", "all"],
+        lambda: _download_and_share(family),
+        ["download: ", "held #"],
+    )
+    assert (
+        f'download: {family / "theirs.txt"} in "Family" (Syncthing: renamed into place from'
+        " .syncthing.theirs.txt.tmp)" in everything
+    )
+    assert f'share: {family / "mine.txt"} in "Family" (file system: created here)' in everything
+    assert (family / "theirs.txt").exists() and not (family / "mine.txt").exists()
+
+    (family / "theirs.txt").unlink()
+    default = _run_until_lines(tmp_path, [], lambda: _download_and_share(family), ["held #2"])
+    assert "share: " in default and "download: " not in default

@@ -197,3 +197,40 @@ def test_sendguard_run_headless_records_its_run(tmp_path: Path) -> None:
     checked = sendguard("audit", "verify", "--data-dir", str(tmp_path / "data"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "unsealed" in checked.stdout
+
+
+def test_a_labelled_edit_left_in_place_and_a_download_are_recorded_as_they_are(
+    tmp_path: Path,
+) -> None:
+    """The group's file edited up to TLP:RED stays in place, and the audit says so; a
+    colleague's labelled file downloaded by the sync client is no decision: no record."""
+    policy = _policy(tmp_path)
+    family = tmp_path / "Dropbox" / "Family"
+    (family / "notes.txt").write_bytes(b"milk\nbread\n")  # the group's, before the start
+    trail = open_audit_trail(tmp_path / "data", policy, keyring=MemoryKeyring())
+    engine = Engine(
+        policy,
+        EngineConfig(data_dir=tmp_path / "data", batch_window=0.1),
+        ScriptedDecider(_answer),
+        trail.listener(),
+    )
+    engine.start()
+    try:
+        part = family / ".syncthing.theirs.txt.tmp"
+        part.write_bytes(b"TLP:RED\nTheirs.\n")
+        os.rename(part, family / "theirs.txt")
+        (family / "notes.txt").write_bytes(b"TLP:RED\nNow secret.\n")
+        assert run_until(lambda: "kept_in_place" in {e["event"] for e in _events(trail)}, 20)
+        time.sleep(0.5)
+        events = _events(trail)
+    finally:
+        engine.stop()
+        trail.close()
+    [kept] = [e for e in events if e["event"] == "kept_in_place"]
+    assert kept["file"] == "notes.txt" and kept["group"] == "Family"
+    assert kept["arrival"] == "edit" and kept["level"] == "SECRET"
+    assert kept["clearance"] == "PUBLIC"
+    assert "written over a file the group already has" in kept["evidence"]
+    assert "It was not moved" in kept["message"]
+    assert "theirs.txt" not in {e.get("file") for e in events}
+    assert (family / "theirs.txt").exists() and (family / "notes.txt").exists()

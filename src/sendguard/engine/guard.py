@@ -379,6 +379,9 @@ class Engine:
         self._waiting: dict[str, _Waiting] = defaultdict(_Waiting)
         self._intake: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._work: queue.Queue[tuple[str, Any]] = queue.Queue()
+        #: Files left where they are (downloads, edits) whose label is read: a thread of their
+        #: own, so that a sync of thousands of files never delays the user's held files.
+        self._in_place_queue: queue.Queue[tuple[Arrival, Group] | None] = queue.Queue()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._observer: BaseObserver | None = None
@@ -478,6 +481,7 @@ class Engine:
             self._observer = None
         self._intake.put(("stop", None))
         self._work.put(("stop", None))
+        self._in_place_queue.put(None)
         self._index.put(("stop", None))
         for thread in self._threads:
             thread.join(timeout=30)
@@ -506,6 +510,7 @@ class Engine:
             ("sendguard-intake", self._intake_loop),
             ("sendguard-decide", self._work_loop),
             ("sendguard-timer", self._timer_loop),
+            ("sendguard-in-place", self._in_place_loop),
         ]
         if self._work_sources and self.fingerprints is not None:
             loops.append(("sendguard-index", self._index_loop))
@@ -671,7 +676,7 @@ class Engine:
         # A download, an edit, or a file whose author is not known: never moved out of the
         # folder (for every member that would be a deletion). Its label is still read.
         self._known[path] = inode
-        self._work.put(("in place", (arrival, group)))
+        self._in_place_queue.put((arrival, group))
 
     def _forget(self, gone: Path) -> bool:
         """A known name was moved away or deleted: forget it; True when it was known. Where a
@@ -954,9 +959,6 @@ class Engine:
                     self._classify(*payload)
                 elif kind == "answers":
                     self._apply(payload)
-                elif kind == "in place":
-                    self._yield_to_intake()
-                    self._in_place(*payload)
                 elif kind == "tick":
                     self._flush_batches(payload)
             except Exception as exc:  # keep guarding; the file stays where the journal says
@@ -1009,6 +1011,14 @@ class Engine:
         waiting = self._waiting[group.name]
         waiting.items.append(item)
         waiting.due = time.monotonic() + self.config.batch_window
+
+    def _in_place_loop(self) -> None:
+        while (item := self._in_place_queue.get()) is not None:
+            self._yield_to_intake()
+            try:
+                self._in_place(*item)
+            except Exception as exc:  # keep reading; the file is where it was, untouched
+                self._problem(f"could not read {item[0].path.name}: {type(exc).__name__}: {exc}")
 
     def _in_place(self, arrival: Arrival, group: Group) -> None:
         """A file that stays where it is (a download, an edit, a file whose author is not

@@ -360,3 +360,47 @@ def test_nextcloud_names_cut_long_names() -> None:
     long = "b" * 250 + ".docx"
     assert client.temporary_of("." + long[:242] + ".~1a", long)
     assert not client.temporary_of("." + long[:100] + ".~1a", long)
+
+
+# --- files that come without a write of their own ------------------------------------------
+
+
+def test_a_folder_dragged_into_a_synced_folder_is_a_share(
+    world: World, running, tmp_path: Path
+) -> None:
+    """watchdog reports the files of a folder moved in as "created": they were moved in with
+    it by the user (no sync client moves a folder in from outside), so they are held."""
+    (world.family / ".stfolder").mkdir()  # a folder Syncthing syncs
+    dragged = tmp_path / "Desktop" / "Minutes"
+    (dragged / "2026").mkdir(parents=True)
+    (dragged / "2026" / "plan.txt").write_bytes(TLP_RED)
+    (dragged / "list.txt").write_bytes(CLEAN)
+    _engine, decider, recorder = running()
+    os.rename(dragged, world.family / "Minutes")
+    wait(lambda: bool(decider.asked))
+    [batch] = decider.asked
+    assert [item.name for item in batch.items] == ["plan.txt"]
+    plan = recorder.arrival("plan.txt")
+    assert plan is not None and plan.kind is Kind.SHARE and plan.may_move
+    assert not (world.family / "Minutes" / "2026" / "plan.txt").exists()
+    assert (world.family / "Minutes" / "list.txt").read_bytes() == CLEAN
+
+
+def test_a_file_that_appears_without_a_write_in_a_synced_folder_is_left_and_told(
+    world: World, running, tmp_path: Path
+) -> None:
+    """No close after writing (here a hard link; in life a sync client's file in a folder
+    made a moment before its watch): who put it there is not known, so in a synced folder
+    it is not moved; being labelled, the user is told."""
+    (world.family / ".stfolder").mkdir()
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_bytes(TLP_RED)
+    engine, decider, recorder = running(confirm_seconds=0.5)
+    os.link(elsewhere, world.family / "plan.txt")
+    wait(lambda: bool(recorder.kept))
+    [(arrival, decision, _previous)] = recorder.kept
+    assert arrival.kind is Kind.SHARE and not arrival.may_move
+    assert "who put it there is not known" in arrival.why
+    assert decision.level is not None and decision.level.name == "SECRET"
+    _quiet_for(engine, decider, recorder, 0.3)
+    assert (world.family / "plan.txt").read_bytes() == TLP_RED

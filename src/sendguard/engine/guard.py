@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from watchdog.events import (
+    DirMovedEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -278,6 +279,9 @@ class _Pending:
     group: Group
     last_seen: float
     outbox: bool = False
+    #: SETTLED: no close after writing was seen (a file that appeared in a new folder before
+    #: its watch, or a writer without close); WRITTEN: closed, but still open elsewhere.
+    how: How = How.SETTLED
 
 
 @dataclass
@@ -294,6 +298,10 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
+            if isinstance(event, DirMovedEvent) and event.dest_path:
+                # Its files come next as "created" (watchdog walks a folder moved in):
+                # they were moved in with it, not written here.
+                self.engine._intake.put(("folder moved in", Path(os.fsdecode(event.dest_path))))
             return
         self.engine._on_event(event)
 
@@ -362,6 +370,9 @@ class Engine:
         self._pending: dict[Path, _Pending] = {}
         self._own: dict[Path, float] = {}
         self._known: dict[Path, int] = {}
+        #: Folders moved into a group folder lately (monotonic time): the files watchdog then
+        #: reports as created in them were moved in by the user, not written here.
+        self._folders_moved_in: dict[Path, float] = {}
         #: The rank of the level each file in the group folders was last seen with, where it
         #: was read (arrivals, releases): an edit that keeps it is quiet.
         self._levels: dict[Path, int] = {}
@@ -374,6 +385,7 @@ class Engine:
             self.journal,
             confirm_seconds=config.confirm_seconds,
             contradicted=self._contradicted,
+            resolved=lambda arrival, group: self._in_place_queue.put((arrival, group)),
             problem=self._problem,
         )
         self._waiting: dict[str, _Waiting] = defaultdict(_Waiting)
@@ -629,12 +641,23 @@ class Engine:
             _folder, group, outbox = where
             if kind == "changed":
                 if path not in self._known:
+                    how = How.MOVED_IN if self._in_folder_moved_in(path) else How.SETTLED
                     with self._lock:
-                        self._pending[path] = _Pending(group, time.monotonic(), outbox)
+                        pending = self._pending.get(path)
+                        if pending is not None:
+                            pending.last_seen = time.monotonic()
+                        else:
+                            self._pending[path] = _Pending(group, time.monotonic(), outbox, how)
                 return
             with self._lock:
                 self._pending.pop(path, None)
             self._classified(path, group, outbox, How.WRITTEN)
+        elif kind == "folder moved in":
+            now = time.monotonic()
+            for folder, since in list(self._folders_moved_in.items()):
+                if now - since > _OWN_EVENT_TTL:
+                    del self._folders_moved_in[folder]
+            self._folders_moved_in[payload] = now
         elif kind == "deleted":
             if self._forget(payload):
                 self._levels.pop(payload, None)
@@ -665,18 +688,23 @@ class Engine:
         arrival = self.classifier.classify(
             Observation(path, group.name, folder, how, source, replaces_known=known is not None)
         )
-        if arrival.kind is Kind.DOWNLOAD and self.arrival_log.can_confirm(arrival):
-            self.arrival_log.confirm(arrival, group, outbox)  # kept once confirmed
-            self.listener.arrived(arrival)
-        else:
-            self._arrived(arrival)
         if arrival.kind is Kind.SHARE and arrival.may_move:
+            self._arrived(arrival)
             self._arrival(path, group, outbox)
             return
         # A download, an edit, or a file whose author is not known: never moved out of the
-        # folder (for every member that would be a deletion). Its label is still read.
+        # folder (for every member that would be a deletion). Its label is still read: at
+        # once, or once the sync client's state has said who wrote it (it may be a share).
         self._known[path] = inode
-        self._in_place_queue.put((arrival, group))
+        if arrival.kind is not Kind.EDIT and self.arrival_log.can_confirm(arrival):
+            self.listener.arrived(arrival)
+            self.arrival_log.confirm(arrival, group, outbox)  # kept once confirmed
+        else:
+            self._arrived(arrival)
+            self._in_place_queue.put((arrival, group))
+
+    def _in_folder_moved_in(self, path: Path) -> bool:
+        return any(folder in path.parents for folder in self._folders_moved_in)
 
     def _forget(self, gone: Path) -> bool:
         """A known name was moved away or deleted: forget it; True when it was known. Where a
@@ -741,7 +769,7 @@ class Engine:
             return
         if stat.S_ISREG(info.st_mode) and _still_open_for_writing(path):
             with self._lock:
-                self._pending[path] = _Pending(group, time.monotonic(), outbox)
+                self._pending[path] = _Pending(group, time.monotonic(), outbox, How.WRITTEN)
             return
         reason = None
         if stat.S_ISLNK(info.st_mode):
@@ -897,7 +925,7 @@ class Engine:
                     if expiry <= now:
                         del self._own[path]
             for path, pending in settled:
-                self._intake.put(("arrival", (path, pending.group, pending.outbox, How.WRITTEN)))
+                self._intake.put(("arrival", (path, pending.group, pending.outbox, pending.how)))
             self._work.put(("tick", now))
             if now >= next_rescan:
                 next_rescan = now + self.config.rescan_interval

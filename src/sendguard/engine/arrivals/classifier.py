@@ -29,6 +29,9 @@ class How(enum.Enum):
     MOVED_IN = "moved in"
     #: Found by a rescan or after a crash: no event says how it came.
     FOUND = "found"
+    #: Appeared with no close after writing: in a folder made a moment ago, before its watch
+    #: (a sync client's new folder, or a copied one), or by a writer that never closes.
+    SETTLED = "settled"
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,8 @@ class ArrivalClassifier:
             evidence = Evidence("file system", detail, Strength.NAME)
             # Moving it out would delete the group's file for every member.
             return Arrival(seen.path, seen.group, Kind.EDIT, (evidence,), managed_by, False)
-        if seen.how is How.FOUND:
+        unseen = seen.how is How.FOUND or (seen.how is How.SETTLED and managed_by is not None)
+        if unseen:
             state = self.state_of(seen.path)
             if state is not None:
                 return Arrival(
@@ -110,10 +114,10 @@ class ArrivalClassifier:
                     may_move=state.kind is Kind.SHARE,
                 )
             if managed_by is not None:
+                how = "found by a rescan" if seen.how is How.FOUND else "appeared without a write"
                 evidence = Evidence(
                     "SendGuard",
-                    f"found without an event in a {managed_by} folder; who put it there is"
-                    " not known",
+                    f"{how} in a {managed_by} folder; who put it there is not known",
                     Strength.DEFAULT,
                 )
                 return Arrival(seen.path, seen.group, Kind.SHARE, (evidence,), managed_by, False)
@@ -122,6 +126,7 @@ class ArrivalClassifier:
             How.RENAMED: f"moved from {seen.source}" if seen.source else "moved in",
             How.MOVED_IN: "moved in from outside the group folders",
             How.FOUND: "found by a rescan",
+            How.SETTLED: "appeared, and stopped changing",
         }[seen.how]
         evidence = Evidence("file system", detail, Strength.DEFAULT)
         return Arrival(seen.path, seen.group, Kind.SHARE, (evidence,), managed_by, True)

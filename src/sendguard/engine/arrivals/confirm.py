@@ -42,12 +42,14 @@ class ArrivalLog:
         *,
         confirm_seconds: float,
         contradicted: Callable[[Arrival, Any, bool], None],
+        resolved: Callable[[Arrival, Any], None],
         problem: Callable[[str], None],
     ) -> None:
         self.classifier = classifier
         self.journal = journal
         self.confirm_seconds = confirm_seconds
         self._contradicted = contradicted
+        self._resolved = resolved
         self._problem = problem
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -119,15 +121,20 @@ class ArrivalLog:
                 confirmed = None
             if confirmed is not None:
                 rows.append(confirmed)
-                if confirmed.kind is Kind.SHARE and item.arrival.kind is Kind.DOWNLOAD:
+                if confirmed.kind is Kind.SHARE and not item.arrival.may_move:
                     self._contradicted(confirmed, item.group, item.outbox)
+                else:
+                    self._resolved(confirmed, item.group)
             elif final or now >= item.deadline:
                 waited = Evidence(
                     item.arrival.client or "sync client",
                     f"its own state did not confirm within {self.confirm_seconds:g} s",
                     Strength.DEFAULT,
                 )
-                rows.append(replace(item.arrival, evidence=(*item.arrival.evidence, waited)))
+                as_named = replace(item.arrival, evidence=(*item.arrival.evidence, waited))
+                rows.append(as_named)
+                if not final:
+                    self._resolved(as_named, item.group)
             else:
                 waiting.append(item)
         return waiting

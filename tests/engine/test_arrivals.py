@@ -324,18 +324,22 @@ def test_a_downloaded_labelled_file_edited_at_the_same_level_is_quiet(
     assert recorder.kept == []
 
 
-def test_the_arrival_classes_are_kept_in_the_journal(world: World, running) -> None:
-    _engine, _decider, _recorder = running()
+def test_downloads_are_kept_in_the_journal_and_shares_as_holds(world: World, running) -> None:
+    """The journal keeps each download with its evidence; a share of this user's is a hold
+    (held) or nothing at all (a clean file passes): a burst of shares writes nothing more."""
+    engine, _decider, _recorder = running()
     _download(world.family, ".syncthing.theirs.txt.tmp", "theirs.txt", CLEAN)
     (world.family / "mine.txt").write_bytes(CLEAN)
+    (world.family / "plan.txt").write_bytes(TLP_RED)
+    row = _kept_row(world, world.family / "theirs.txt")
+    assert row.kind == "download"
+    assert row.why == "Syncthing: renamed into place from .syncthing.theirs.txt.tmp"
+    wait(lambda: len(engine.held_files()) == 1)
     rows = Journal(world.data_dir / "journal.sqlite3")
     try:
-        wait(lambda: {r.path.name for r in rows.arrivals()} >= {"theirs.txt", "mine.txt"})
-        kinds = {r.path.name: r.kind for r in rows.arrivals()}
+        assert {r.path.name for r in rows.arrivals()} == {"theirs.txt"}
     finally:
         rows.close()
-    assert kinds["theirs.txt"] == "download"
-    assert kinds["mine.txt"] == "share"
 
 
 # --- the client rules themselves ----------------------------------------------------------

@@ -617,7 +617,7 @@ class Engine:
             where = self._watched_folder(path)
             if where is None or self._ignored(path, where[0]):
                 return
-            _folder, group, outbox = where
+            folder, group, outbox = where
             if self._is_ours(path):
                 self._arrived(own(path, group.name))
                 return
@@ -632,13 +632,13 @@ class Engine:
                 with self._lock:
                     self._pending.pop(source, None)
             how = How.RENAMED if source is not None and came_from is not None else How.MOVED_IN
-            self._classified(path, group, outbox, how, source)
+            self._classified(path, group, outbox, how, source, folder)
         elif kind in ("closed", "changed"):
             path = payload
             where = self._watched_folder(path)
             if where is None or self._ignored(path, where[0]) or self._is_ours(path):
                 return
-            _folder, group, outbox = where
+            folder, group, outbox = where
             if kind == "changed":
                 if path not in self._known:
                     how = How.MOVED_IN if self._in_folder_moved_in(path) else How.SETTLED
@@ -651,7 +651,7 @@ class Engine:
                 return
             with self._lock:
                 self._pending.pop(path, None)
-            self._classified(path, group, outbox, How.WRITTEN)
+            self._classified(path, group, outbox, How.WRITTEN, folder=folder)
         elif kind == "folder moved in":
             now = time.monotonic()
             for folder, since in list(self._folders_moved_in.items()):
@@ -672,19 +672,25 @@ class Engine:
             self._rescan()
 
     def _classified(
-        self, path: Path, group: Group, outbox: bool, how: How, source: Path | None = None
+        self,
+        path: Path,
+        group: Group,
+        outbox: bool,
+        how: How,
+        source: Path | None = None,
+        folder: Path | None = None,
     ) -> None:
         """Classify an arrival (share, download, edit) and act on its class."""
-        inode = self._inode(path)
-        known = self._known.get(path)
-        if how is How.WRITTEN and known is not None and known != inode:
-            known = None  # the name was deleted and written anew: a new file
         if outbox:
             # An outbox is not synced: whatever is dropped there is the user's share.
             self._arrival(path, group, outbox)
             return
-        found = self._watched_folder(path)
-        folder = found[0] if found is not None else path.parent
+        known = self._known.get(path)
+        if how is How.WRITTEN and known is not None and known != self._inode(path):
+            known = None  # the name was deleted and written anew: a new file
+        if folder is None:
+            found = self._watched_folder(path)
+            folder = found[0] if found is not None else path.parent
         arrival = self.classifier.classify(
             Observation(path, group.name, folder, how, source, replaces_known=known is not None)
         )
@@ -695,7 +701,7 @@ class Engine:
         # A download, an edit, or a file whose author is not known: never moved out of the
         # folder (for every member that would be a deletion). Its label is still read: at
         # once, or once the sync client's state has said who wrote it (it may be a share).
-        self._known[path] = inode
+        self._known[path] = self._inode(path)
         if arrival.kind is not Kind.EDIT and self.arrival_log.can_confirm(arrival):
             self.listener.arrived(arrival)
             self.arrival_log.confirm(arrival, group, outbox)  # kept once confirmed

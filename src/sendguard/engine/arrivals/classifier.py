@@ -103,7 +103,7 @@ class ArrivalClassifier:
             return Arrival(seen.path, seen.group, Kind.EDIT, (evidence,), managed_by, False)
         unseen = seen.how is How.FOUND or (seen.how is How.SETTLED and managed_by is not None)
         if unseen:
-            state = self.state_of(seen.path)
+            state = self.state_of(seen.path, managed_by)
             if state is not None:
                 return Arrival(
                     seen.path,
@@ -146,19 +146,19 @@ class ArrivalClassifier:
                 )
         return None
 
-    def state_of(self, path: Path) -> StateVerdict | None:
-        """The first client whose own state knows the file on disk now."""
+    def state_of(self, path: Path, client_name: str | None) -> StateVerdict | None:
+        """What the state of the client managing the file's folder says of it now (only
+        that client is asked: a rescan asks for every file)."""
         for client in self.clients:
-            verdict = client.state_of(path)
-            if verdict is not None:
-                return verdict
+            if client.name == client_name:
+                return client.state_of(path)
         return None
 
     def confirm(self, arrival: Arrival) -> Arrival | None:
         """The arrival with the client's state added, once the state matches the file on
         disk; None while it cannot say. Where the state contradicts a temporary name, the
         state wins (a name can be forged)."""
-        verdict = self.state_of(arrival.path)
+        verdict = self.state_of(arrival.path, arrival.client)
         if verdict is None:
             return None
         kind = verdict.kind

@@ -74,7 +74,11 @@ class ArrivalLog:
             self._thread = None
 
     def record(self, arrival: Arrival) -> None:
-        """Keep the arrival (downloads waiting for confirmation are kept once confirmed)."""
+        """Keep the arrival (downloads waiting for confirmation are kept once confirmed).
+        This user's shares are the journal's holds, and SendGuard's own moves its releases:
+        neither is written twice (a burst of shares then costs the journal nothing more)."""
+        if arrival.kind is Kind.OWN or (arrival.kind is Kind.SHARE and arrival.may_move):
+            return
         self._queue.put(("record", arrival))
 
     def confirm(self, arrival: Arrival, group: Any, outbox: bool) -> None:
@@ -87,7 +91,10 @@ class ArrivalLog:
         next_poll = time.monotonic() + _POLL
         stopping = False
         while not stopping:
-            timeout = max(0.0, min(next_flush, next_poll) - time.monotonic())
+            # Idle, it sleeps until the next arrival: no wake-ups when nothing happens.
+            timeout = None
+            if rows or unconfirmed:
+                timeout = max(0.0, min(next_flush, next_poll) - time.monotonic())
             try:
                 kind, payload = self._queue.get(timeout=timeout)
             except queue.Empty:

@@ -261,7 +261,7 @@
     <name>Controller</name>
     <message>
         <source>SendGuard is not guarding</source>
-        <extracomment>While files wait for a decision and no dialog is open, the tray reminds the user. title, message, severity (&quot;info&quot; or &quot;warning&quot;) None: the OS keyring the audit adapter chooses (tests pass an in-memory one). Set by the app: tells whether a confirmation dialog is on screen. The audit trail, opened with the first start (its keyring may be slow to answer).</extracomment>
+        <extracomment>While files wait for a decision and no dialog is open, the tray reminds the user. title, message, severity (&quot;info&quot; or &quot;warning&quot;) A labelled edit stays in the group folder, and the version the group had is kept: the path, that version, and the sentence that says so. None: the OS keyring the audit adapter chooses (tests pass an in-memory one). Set by the app: tells whether a confirmation dialog is on screen. The audit trail, opened with the first start (its keyring may be slow to answer).</extracomment>
         <translation>SendGuard 防护未运行</translation>
     </message>
     <message>
@@ -359,6 +359,22 @@
     <message>
         <source>Check this file</source>
         <translation>请检查此文件</translation>
+    </message>
+    <message>
+        <source>Not put back</source>
+        <translation>未恢复</translation>
+    </message>
+    <message>
+        <source>{file} was left as it is: {error}</source>
+        <translation>{file} 保持原样：{error}</translation>
+    </message>
+    <message>
+        <source>Put back</source>
+        <translation>已恢复</translation>
+    </message>
+    <message>
+        <source>The group&apos;s earlier version of {file} is back; your changed file is in {folder}.</source>
+        <translation>{file} 已恢复为群组原有的版本；你修改过的文件在 {folder}。</translation>
     </message>
     <message>
         <source>SendGuard</source>
@@ -624,7 +640,7 @@
     </message>
     <message>
         <source>SendGuard — {status}</source>
-        <extracomment>A confirmation dialog was shown (for the bench and tests): the dialog. Who takes the answer for each file in the open dialog (its batch&apos;s reply).</extracomment>
+        <extracomment>A confirmation dialog was shown (for the bench and tests): the dialog. Who takes the answer for each file in the open dialog (its batch&apos;s reply). The open &quot;put back the group&apos;s version?&quot; question, if any (tests drive it).</extracomment>
         <translation>SendGuard — {status}</translation>
     </message>
     <message>
@@ -674,6 +690,18 @@
     <message>
         <source>Held files…</source>
         <translation>已暂扣的文件…</translation>
+    </message>
+    <message>
+        <source>Put back the group&apos;s version?</source>
+        <translation>恢复群组原有的版本？</translation>
+    </message>
+    <message>
+        <source>Put back the group&apos;s version</source>
+        <translation>恢复群组原有的版本</translation>
+    </message>
+    <message>
+        <source>Keep the changed file</source>
+        <translation>保留修改后的文件</translation>
     </message>
     <message>
         <source>Pause SendGuard</source>

@@ -338,3 +338,47 @@ def test_an_edit_that_raises_the_label_is_told_at_once_and_the_file_stays(  # ty
     assert "It was not moved: the group already has it." in text
     assert notes.read_bytes() == TLP_RED
     assert not world.controller.held
+
+
+def test_the_group_version_can_be_put_back_from_the_question_that_names_it(  # type: ignore[no-untyped-def]
+    make_app, tmp_path: Path
+) -> None:
+    family = tmp_path / "groups" / "family"
+    (family / ".stfolder").mkdir(parents=True)  # Syncthing's folder, with a kept version
+    (family / ".stversions").mkdir()
+    kept_version = family / ".stversions" / "notes~20261205-090000.txt"
+    kept_version.write_bytes(b"Shopping list\nmilk\n")
+    notes = family / "notes.txt"
+    notes.write_bytes(b"Shopping list\nmilk\neggs\n")
+    world: AppWorld = make_app()
+    notes.write_bytes(TLP_RED)
+    world.wait(lambda: world.shell.put_back_box is not None)
+    box = world.shell.put_back_box
+    assert box is not None
+    assert box.windowTitle() == "Put back the group's version?"
+    assert "The version the group had is kept in" in box.text()
+    assert box.defaultButton().text() == "Keep the changed file"  # a stray Enter keeps it
+    put_back = next(b for b in box.buttons() if b.text() == "Put back the group's version")
+    put_back.click()
+    world.wait(lambda: notes.read_bytes() == b"Shopping list\nmilk\n")
+    world.wait(lambda: any(n[0] == "Put back" for n in world.shell.notifications))
+    assert (world.not_shared / "Family" / "notes.txt").read_bytes() == TLP_RED
+    assert world.shell.put_back_box is None
+
+
+def test_keeping_the_changed_file_changes_nothing(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    family = tmp_path / "groups" / "family"
+    (family / ".stfolder").mkdir(parents=True)
+    (family / ".stversions").mkdir()
+    (family / ".stversions" / "notes~20261205-090000.txt").write_bytes(b"old\n")
+    notes = family / "notes.txt"
+    notes.write_bytes(b"old\nnew\n")
+    world: AppWorld = make_app()
+    notes.write_bytes(TLP_RED)
+    world.wait(lambda: world.shell.put_back_box is not None)
+    box = world.shell.put_back_box
+    assert box is not None
+    world.qtbot.keyClick(box, Qt.Key.Key_Escape)
+    world.wait(lambda: world.shell.put_back_box is None)
+    assert notes.read_bytes() == TLP_RED
+    assert not (world.not_shared / "Family").exists()

@@ -408,3 +408,63 @@ def test_a_file_that_appears_without_a_write_in_a_synced_folder_is_left_and_told
     assert decision.level is not None and decision.level.name == "SECRET"
     _quiet_for(engine, decider, recorder, 0.3)
     assert (world.family / "plan.txt").read_bytes() == TLP_RED
+
+
+# --- putting back the version the group had -------------------------------------------------
+
+
+def _versioned_group_file(world: World) -> tuple[Path, Path]:
+    """A Syncthing folder whose versioner kept an earlier notes.txt (lib/versioner/util.go,
+    TagFilename: .stversions/<stem>~<YYYYMMDD-HHMMSS><ext>), and the file itself."""
+    (world.family / ".stfolder").mkdir()
+    versions = world.family / ".stversions"
+    versions.mkdir()
+    (versions / "notes~20261201-090000.txt").write_bytes(b"Shopping list\nold\n")
+    (versions / "notes~20261205-090000.txt").write_bytes(CLEAN)
+    (versions / "other~20261206-090000.txt").write_bytes(b"not this one\n")
+    notes = world.family / "notes.txt"
+    notes.write_bytes(CLEAN + b"eggs\n")
+    return notes, versions / "notes~20261205-090000.txt"
+
+
+def test_a_raised_edit_names_the_newest_kept_version(world: World, running) -> None:
+    notes, newest = _versioned_group_file(world)
+    _engine, _decider, recorder = running()
+    notes.write_bytes(TLP_RED)
+    wait(lambda: bool(recorder.kept))
+    [(_arrival, _decision, previous)] = recorder.kept
+    assert previous == newest
+
+
+def test_putting_back_the_groups_version_is_an_update_and_keeps_the_changed_file(
+    world: World, running
+) -> None:
+    notes, newest = _versioned_group_file(world)
+    engine, decider, recorder = running()
+    notes.write_bytes(TLP_RED)
+    wait(lambda: bool(recorder.kept))
+    inode_before = notes.stat().st_ino
+    kept = engine.put_back(notes, newest)
+    assert notes.read_bytes() == CLEAN  # the group's version, under the same name
+    assert notes.stat().st_ino != inode_before  # replaced by one rename: never absent
+    assert kept == world.not_shared / "Family" / "notes.txt"
+    assert kept.read_bytes() == TLP_RED  # nothing lost
+    assert newest.read_bytes() == CLEAN  # the kept version stays kept
+    time.sleep(1.0)  # SendGuard's own replacement is no new arrival
+    assert [a.kind for a in recorder.arrivals if a.path == notes][-1] is Kind.OWN
+    assert decider.asked == [] and len(recorder.kept) == 1
+    assert not [p for p in world.family.iterdir() if "sendguard-partial" in p.name]
+
+
+def test_put_back_refuses_when_the_version_is_gone_and_changes_nothing(
+    world: World, running
+) -> None:
+    notes, newest = _versioned_group_file(world)
+    engine, _decider, recorder = running()
+    notes.write_bytes(TLP_RED)
+    wait(lambda: bool(recorder.kept))
+    newest.unlink()
+    with pytest.raises(FileNotFoundError, match="earlier version is gone"):
+        engine.put_back(notes, newest)
+    assert notes.read_bytes() == TLP_RED
+    assert not (world.not_shared / "Family").exists()

@@ -108,6 +108,9 @@ class Controller(QObject):
     held_changed = Signal()
     #: title, message, severity ("info" or "warning")
     notification = Signal(str, str, str)
+    #: A labelled edit stays in the group folder, and the version the group had is kept:
+    #: the path, that version, and the sentence that says so.
+    put_back_offered = Signal(object, object, str)
     _engine_started = Signal(object, str)  # Engine | None, error text
     _audit_changed = Signal()
     _engine_stopped = Signal(object)  # callback to run after the stop
@@ -540,6 +543,38 @@ class Controller(QObject):
             ).format(path=visible(str(previous)))
         self._log("kept", text)
         self.notification.emit(translate("Controller", "Check this file"), text, "warning")
+        if previous is not None:
+            self.put_back_offered.emit(arrival.path, previous, text)
+
+    def put_back(self, path: Path, previous: Path) -> None:
+        """Put the version the group had back (in the background); the outcome is notified."""
+        engine = self.engine
+        if engine is None:
+            return
+
+        def work() -> None:
+            try:
+                kept = engine.put_back(path, previous)
+            except OSError as exc:
+                self.notification.emit(
+                    translate("Controller", "Not put back"),
+                    translate("Controller", "{file} was left as it is: {error}").format(
+                        file=visible(path.name), error=error_in_words(exc)
+                    ),
+                    "warning",
+                )
+                return
+            self.notification.emit(
+                translate("Controller", "Put back"),
+                translate(
+                    "Controller",
+                    "The group's earlier version of {file} is back; your changed file is in"
+                    " {folder}.",
+                ).format(file=visible(path.name), folder=visible(str(kept.parent))),
+                "info",
+            )
+
+        threading.Thread(target=work, name="sendguard-put-back", daemon=True).start()
 
     def _on_problem(self, message: str) -> None:
         self._log("problem", visible(message))

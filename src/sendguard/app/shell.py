@@ -4,12 +4,14 @@ confirmation dialogs in turn, the windows, and notifications."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QInputDialog,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSystemTrayIcon,
     QWidget,
@@ -93,6 +95,9 @@ class Shell(QObject):
         controller.state_changed.connect(self._state_changed)
         controller.batch_ready.connect(self._batch_ready)
         controller.notification.connect(self.notify)
+        controller.put_back_offered.connect(self.offer_put_back)
+        #: The open "put back the group's version?" question, if any (tests drive it).
+        self.put_back_box: QMessageBox | None = None
         controller.dialog_open = lambda: self.dialog is not None
 
     def show(self) -> None:
@@ -358,6 +363,35 @@ class Shell(QObject):
             self.tray.showMessage(title, message, icon, 8000)
         elif self.main_window is not None:
             self.main_window.show_message(title, message)
+
+    def offer_put_back(self, path: Path, previous: Path, text: str) -> None:
+        """Ask whether to put back the version the group had. Keeping the changed file is
+        the default (Esc, closing); putting back is a click on the button that says so."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            translate("Shell", "Put back the group's version?"),
+            text,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        put_back = box.addButton(
+            translate("Shell", "Put back the group's version"), QMessageBox.ButtonRole.AcceptRole
+        )
+        keep = box.addButton(
+            translate("Shell", "Keep the changed file"), QMessageBox.ButtonRole.RejectRole
+        )
+        for button in (put_back, keep):
+            button.setAccessibleName(button.text())
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+
+        def done() -> None:
+            if box.clickedButton() is put_back:
+                self.controller.put_back(path, previous)
+            self.put_back_box = None
+
+        box.finished.connect(done)
+        self.put_back_box = box
+        box.open()
 
     def close_all(self) -> None:
         for window in self.windows.values():

@@ -34,6 +34,7 @@ EVENTS: dict[str, str] = {
     "returned": "file not shared: moved to the Not shared folder",
     "notified": "file shared; the user was told",
     "kept_in_place": "file above the group's clearance left in place: the group already has it",
+    "put_back": "the version the group had was put back; the changed file moved to Not shared",
     "problem": "problem",
     "audit.key_created": "audit sealing key created",
     "audit.epoch_sealed": "audit epoch sealed; the key moved on",

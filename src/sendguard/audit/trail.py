@@ -579,6 +579,15 @@ class AuditListener(EngineListener):
             message=kept_in_place_text(arrival, level, decision.clearance.name, previous),
         )
 
+    def put_back(self, path: Path, previous: Path, kept: Path) -> None:
+        self.trail.record(
+            "put_back",
+            file=path.name,
+            path=str(path),
+            previous_version=str(previous),
+            target=str(kept),
+        )
+
 
 def first_keys_from_keyring(
     trail: str, backend: KeyringBackend | None, remembered: str | None

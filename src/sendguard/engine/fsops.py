@@ -131,12 +131,9 @@ def is_partial_name(name: str) -> bool:
     return _PARTIAL_NAME.fullmatch(name) is not None
 
 
-def copy_verify_move(src: Path, dst: Path) -> str:
-    """Move across file systems without a moment where the file exists nowhere.
-
-    Returns the SHA-256 of the bytes moved. Raises (leaving `src` untouched) if the copy
-    cannot be written or does not read back identical.
-    """
+def copy_verified(src: Path, dst: Path) -> str:
+    """Copy `src` to the new name `dst` (never replacing one): written under a partial name,
+    fsynced, read back and compared, then renamed into place. Returns the SHA-256 copied."""
     partial = partial_name(dst)
     source_digest = hashlib.sha256()
     try:
@@ -153,10 +150,20 @@ def copy_verify_move(src: Path, dst: Path) -> str:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    return source_digest.hexdigest()
+
+
+def copy_verify_move(src: Path, dst: Path) -> str:
+    """Move across file systems without a moment where the file exists nowhere.
+
+    Returns the SHA-256 of the bytes moved. Raises (leaving `src` untouched) if the copy
+    cannot be written or does not read back identical.
+    """
+    digest = copy_verified(src, dst)
     crashpoints.point("fsops.placed")
     os.unlink(src)
     fsync_dir(src.parent)
-    return source_digest.hexdigest()
+    return digest
 
 
 def move_no_replace(src: Path, dst: Path) -> None:

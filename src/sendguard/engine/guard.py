@@ -63,6 +63,7 @@ from sendguard.engine.forwarding import (
     forwarding_sources,
     with_forwarding,
 )
+from sendguard.engine.fsops import copy_verified, free_name, fsync_dir, partial_name
 from sendguard.engine.hints import HORIZON, past_shares, wrong_group_hint
 from sendguard.engine.holdarea import ChangedWhileHeld, HoldArea, same_content
 from sendguard.engine.names import is_temporary
@@ -225,6 +226,10 @@ class EngineListener:
         raised the label of a file the group already has, or a file whose author is not known.
         Moving it out would delete it for every member. `previous`: the version the group had,
         where the sync client keeps one."""
+
+    def put_back(self, path: Path, previous: Path, kept: Path) -> None:
+        """The version the group had (`previous`) is back in `path`; the changed one was
+        kept in `kept` (the "Not shared" folder)."""
 
 
 class WatchLimitError(OSError):
@@ -1207,6 +1212,35 @@ class Engine:
             self._problem(
                 f"{record.origin.name} was moved to {current.target}: {error_in_words(exc)}"
             )
+
+    def put_back(self, path: Path, previous: Path) -> Path:
+        """Put the version the group had back in place of the file at `path` (an edit that
+        raised its label): the changed file is first copied, verified, into the "Not shared"
+        folder, then the earlier version replaces it by one rename — the group sees an
+        update, never a deletion. Returns where the changed file was kept. Raises OSError
+        (nothing changed in the group folder) when a step cannot be done."""
+        where = self._where(path)
+        if where is None:
+            raise FileNotFoundError(errno.ENOENT, "not in a group folder", str(path))
+        group = where[0]
+        if not previous.is_file():
+            raise FileNotFoundError(errno.ENOENT, "the earlier version is gone", str(previous))
+        folder = self.config.not_shared_root / group.name
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = free_name(folder, path.name)
+        copy_verified(path, kept)
+        staged = partial_name(path)
+        try:
+            copy_verified(previous, staged)
+            self._expect_own(path)
+            os.replace(staged, path)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        fsync_dir(path.parent)
+        self._levels.pop(path, None)
+        self.listener.put_back(path, previous, kept)
+        return kept
 
     def held_files(self) -> list[HoldRecord]:
         return self.journal.in_states(State.HELD)

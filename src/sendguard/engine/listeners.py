@@ -73,3 +73,6 @@ class FanOutListener(EngineListener):
 
     def kept_in_place(self, arrival: Arrival, decision: Decision, previous: Path | None) -> None:
         self._each("kept_in_place", arrival, decision, previous)
+
+    def put_back(self, path: Path, previous: Path, kept: Path) -> None:
+        self._each("put_back", path, previous, kept)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -49,8 +49,15 @@ class Observation:
 class ArrivalClassifier:
     """Thread-safe: the intake thread classifies, the arrivals thread confirms."""
 
-    def __init__(self, clients: Sequence[SyncClient]) -> None:
+    def __init__(
+        self,
+        clients: Sequence[SyncClient],
+        file_system: Callable[[Path], str | None] = file_system_type,
+    ) -> None:
+        """`file_system`: the type of the file system a folder is on (from the mount table;
+        tests of network shares give their own, since none can be mounted here)."""
         self.clients = list(clients)
+        self._file_system = file_system
         self._lock = threading.Lock()
         self._folder_facts: dict[Path, tuple[str | None, bool]] = {}
 
@@ -65,7 +72,7 @@ class ArrivalClassifier:
             facts = self._folder_facts.get(folder)
         if facts is None:
             client = next((c.name for c in self.clients if c.manages(folder)), None)
-            facts = (client, is_network(file_system_type(folder)))
+            facts = (client, is_network(self._file_system(folder)))
             with self._lock:
                 self._folder_facts[folder] = facts
         return facts

@@ -340,14 +340,13 @@ def test_an_edit_that_raises_the_label_is_told_at_once_and_the_file_stays(  # ty
     assert not world.controller.held
 
 
-def test_the_group_version_can_be_put_back_from_the_question_that_names_it(  # type: ignore[no-untyped-def]
-    make_app, tmp_path: Path
-) -> None:
+def _raised_edit_question(make_app, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A Syncthing folder whose versioner kept notes.txt as it was; this user then edits it
+    up to TLP:RED, and the app asks whether to put the kept version back."""
     family = tmp_path / "groups" / "family"
-    (family / ".stfolder").mkdir(parents=True)  # Syncthing's folder, with a kept version
+    (family / ".stfolder").mkdir(parents=True)
     (family / ".stversions").mkdir()
-    kept_version = family / ".stversions" / "notes~20261205-090000.txt"
-    kept_version.write_bytes(b"Shopping list\nmilk\n")
+    (family / ".stversions" / "notes~20261205-090000.txt").write_bytes(b"Shopping list\nmilk\n")
     notes = family / "notes.txt"
     notes.write_bytes(b"Shopping list\nmilk\neggs\n")
     world: AppWorld = make_app()
@@ -355,6 +354,13 @@ def test_the_group_version_can_be_put_back_from_the_question_that_names_it(  # t
     world.wait(lambda: world.shell.put_back_box is not None)
     box = world.shell.put_back_box
     assert box is not None
+    return world, notes, box
+
+
+def test_the_group_version_can_be_put_back_from_the_question_that_names_it(  # type: ignore[no-untyped-def]
+    make_app, tmp_path: Path
+) -> None:
+    world, notes, box = _raised_edit_question(make_app, tmp_path)
     assert box.windowTitle() == "Put back the group's version?"
     assert "The version the group had is kept in" in box.text()
     assert box.defaultButton().text() == "Keep the changed file"  # a stray Enter keeps it
@@ -367,17 +373,7 @@ def test_the_group_version_can_be_put_back_from_the_question_that_names_it(  # t
 
 
 def test_keeping_the_changed_file_changes_nothing(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    family = tmp_path / "groups" / "family"
-    (family / ".stfolder").mkdir(parents=True)
-    (family / ".stversions").mkdir()
-    (family / ".stversions" / "notes~20261205-090000.txt").write_bytes(b"old\n")
-    notes = family / "notes.txt"
-    notes.write_bytes(b"old\nnew\n")
-    world: AppWorld = make_app()
-    notes.write_bytes(TLP_RED)
-    world.wait(lambda: world.shell.put_back_box is not None)
-    box = world.shell.put_back_box
-    assert box is not None
+    world, notes, box = _raised_edit_question(make_app, tmp_path)
     world.qtbot.keyClick(box, Qt.Key.Key_Escape)
     world.wait(lambda: world.shell.put_back_box is None)
     assert notes.read_bytes() == TLP_RED

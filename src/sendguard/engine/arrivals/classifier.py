@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -182,7 +182,3 @@ class ArrivalClassifier:
 def own(path: Path, group: str) -> Arrival:
     evidence = Evidence("SendGuard", "its own release or return", Strength.STATE)
     return Arrival(path, group, Kind.OWN, (evidence,))
-
-
-def with_evidence(arrival: Arrival, extra: Iterable[Evidence]) -> Arrival:
-    return replace(arrival, evidence=(*arrival.evidence, *extra))

@@ -1032,7 +1032,7 @@ class Engine:
             self.listener.held(record, decision)  # stays held until the policy is fixed
             return
         if not decision.prompt:
-            target = self._release(record, group)
+            target = self._release(record, group, decision.level.name if decision.level else None)
             if target is not None:
                 self._remember(fingerprint, group, target.name, None)
                 if decision.action is not None:
@@ -1146,8 +1146,7 @@ class Engine:
             return None
         if answer.share:
             self._expect_own(target)
-            current = self.journal.get(record.id)
-            self._note_level(target, current.level if current is not None else None)
+            self._note_level(target, record.level)  # `_apply` read the record just now
             self._remember(self._fingerprint(target), group, target.name, None)
             self.listener.released(record, target, True)
         else:
@@ -1161,8 +1160,8 @@ class Engine:
             if path.exists():
                 self._known[path] = self._inode(path)
 
-    def _release(self, record: HoldRecord, group: Group) -> Path | None:
-        """Release without a prompt (clean, or within the group's clearance)."""
+    def _release(self, record: HoldRecord, group: Group, level: str | None) -> Path | None:
+        """Release without a prompt (clean, or within the group's clearance, `level`)."""
         folder = release_folder(record, group)
         expected = folder / record.origin.name
         self._expect_own(expected)
@@ -1175,8 +1174,7 @@ class Engine:
             self._move_failed(record, exc, expected)
             return None
         self._expect_own(target)
-        current = self.journal.get(record.id)
-        self._note_level(target, current.level if current is not None else None)
+        self._note_level(target, level)
         self.listener.released(record, target, False)
         return target
 

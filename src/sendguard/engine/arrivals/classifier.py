@@ -77,11 +77,6 @@ class ArrivalClassifier:
                 self._folder_facts[folder] = facts
         return facts
 
-    def forget_folders(self) -> None:
-        """Look at the folders' setup again (on a rescan: a client may have been set up)."""
-        with self._lock:
-            self._folder_facts.clear()
-
     def classify(self, seen: Observation) -> Arrival:
         managed_by, network = self._facts(seen.folder)
         if network:

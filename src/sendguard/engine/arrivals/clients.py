@@ -141,6 +141,21 @@ class Nextcloud(SyncClient):
     _TEMP = re.compile(r"\A\.(?P<name>.+)\.~[0-9a-f]{1,8}\Z", re.DOTALL)
     _JOURNALS = (".sync_*.db", "._sync_*.db")
 
+    def __init__(self) -> None:
+        #: Folder → the journal found above it (a download is asked about every half second
+        #: until confirmed: the glob up the tree is done once per folder).
+        self._journals: dict[Path, Path] = {}
+
+    def _journal_above(self, folder: Path) -> Path | None:
+        journal = self._journals.get(folder)
+        if journal is None or not journal.exists():
+            journal = marker_above(folder, self._JOURNALS)
+            if journal is None:
+                self._journals.pop(folder, None)
+                return None
+            self._journals[folder] = journal
+        return journal
+
     def temporary_of(self, source: str, dest: str) -> bool:
         match = self._TEMP.match(source)
         if match is None:
@@ -153,10 +168,10 @@ class Nextcloud(SyncClient):
         return marker_above(folder, self._JOURNALS) is not None
 
     def keeps_state_of(self, path: Path) -> bool:
-        return marker_above(path.parent, self._JOURNALS) is not None
+        return self._journal_above(path.parent) is not None
 
     def state_of(self, path: Path) -> StateVerdict | None:
-        journal = marker_above(path.parent, self._JOURNALS)
+        journal = self._journal_above(path.parent)
         if journal is None:
             return None
         try:

@@ -428,19 +428,26 @@ class Forwarder:
     def _deliver(self, cursor: _Cursor, now: float) -> None:
         target = str(cursor.sender.target)
         delivered = self._delivered(cursor)
-        last = self._last_seq()
-        if last - delivered > self.spool_limit:
-            skip_to = last - self.spool_limit
-            self.store.set_delivered(target, skip_to)
-            cursor.skipped = True
-            self._on_skipped(target, delivered + 1, skip_to)
-            delivered = skip_to
+        spool_checked = False
         sent_any = False
         while True:
             records = self.store.after(delivered, BATCH)
             if not records:
                 break
             self.store.make_durable()
+            if not spool_checked:
+                # Once per attempt, just before its first send: records written while this
+                # attempt began (the collector away) count, and the skipped-record notice
+                # this adds does not start another skip.
+                spool_checked = True
+                last = self._last_seq()
+                if last - delivered > self.spool_limit:
+                    skip_to = last - self.spool_limit
+                    self.store.set_delivered(target, skip_to)
+                    cursor.skipped = True
+                    self._on_skipped(target, delivered + 1, skip_to)
+                    delivered = skip_to
+                    continue
             try:
                 cursor.sender.send(records, None)
             except ForwardError as exc:

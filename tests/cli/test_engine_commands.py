@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +121,7 @@ def test_run_without_headless_explains(tmp_path: Path) -> None:
 def test_run_with_an_invalid_policy_says_everything_is_held(tmp_path: Path) -> None:
     bad = tmp_path / "policy.toml"
     family = tmp_path / "Family"
+    family.mkdir()
     bad.write_text(f'[[groups]]\nname = "Family"\nfolders = ["{family}"]\nclearance = "SECRTE"\n')
     engine = subprocess.Popen(
         [sys.executable, "-m", "sendguard", "run", "--headless", "--policy", str(bad),
@@ -138,7 +138,10 @@ def test_run_with_an_invalid_policy_says_everything_is_held(tmp_path: Path) -> N
         shown += line
     # Even a clean file is held: the policy that would let it pass cannot be trusted.
     (family / "list.txt").write_text("milk\n")
-    time.sleep(2)
+    while "held #1" not in line:  # the line is printed once the file is held
+        line = engine.stdout.readline()
+        assert line, "engine ended"
+        shown += line
     engine.send_signal(signal.SIGINT)
     out, _ = engine.communicate(timeout=30)
     out = shown + out

@@ -74,6 +74,7 @@ CSV_COLUMNS = (
     "typed_name",
     "justification",
     "reason",
+    "came_from",
     "message",
     "policy_sha256",
     "version",
@@ -177,6 +178,8 @@ def ecs(record: StoredRecord) -> dict[str, Any]:
             "decision": f.get("decision"),
             "typed_name": f.get("typed_name"),
             "justification": f.get("justification"),
+            # The work group forwarded content came from (then `event.reason` says so).
+            "came_from": f.get("came_from"),
             "policy": {"sha256": f.get("policy_sha256"), "sources": f.get("policy_sources")},
             "details": {
                 k: v
@@ -219,6 +222,7 @@ _ECS_MAPPED = frozenset(
         "decision",
         "typed_name",
         "justification",
+        "came_from",
         "policy_sha256",
         "policy_sources",
     }
@@ -288,7 +292,7 @@ def syslog_message(
         if audit.get(key) is not None:
             params[key] = audit[key]
     f = record.fields if record is not None else {}
-    for key in ("group", "file", "sha256", "level", "action", "user"):
+    for key in ("group", "file", "sha256", "level", "action", "came_from", "user"):
         if f.get(key) is not None:
             params[key] = f[key]
     sd = "[" + SD_ID + "".join(f' {k}="{_sd_value(v)}"' for k, v in params.items()) + "]"

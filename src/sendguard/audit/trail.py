@@ -56,12 +56,24 @@ from sendguard.engine.arrivals.model import kept_in_place_text
 from sendguard.engine.guard import EngineListener
 from sendguard.policy import Action, Policy
 from sendguard.policy.decide import Decision
-from sendguard.policy.load import PolicyError
+from sendguard.policy.errors import PolicyError
 from sendguard.store.journal import HoldRecord
 
 AUDIT_FILE = "audit.sqlite3"
 #: How long an epoch's key seals records before it is replaced by the next one.
 EPOCH_SECONDS = 3600.0
+
+
+def _broken_policy_fields(policy: Policy) -> dict[str, Any]:
+    """A broken policy: what guards meanwhile, and where every new file is held."""
+    return {
+        "hold_everything": policy.hold_everything,
+        "last_good": [
+            {"role": k.role, "path": str(k.path), "sha256": k.sha256, "kept": k.kept}
+            for k in policy.last_good
+        ],
+        "held_folders": [str(f) for g in policy.groups if policy.holds_all(g) for f in g.folders],
+    }
 
 
 @dataclass(frozen=True)
@@ -282,6 +294,7 @@ class AuditTrail:
                 for s in policy.sources
             ],
             reason=str(policy.error) if policy.error is not None else None,
+            **(_broken_policy_fields(policy) if policy.error is not None else {}),
         )
 
     def listener(self) -> AuditListener:
@@ -294,7 +307,7 @@ class AuditTrail:
         """`policy`, or, when the policy says ``refuse`` and records cannot be sealed, the
         same policy in hold-everything with the keyring problem as its reason."""
         status = self.status
-        if not status.hold_everything or policy.error is not None:
+        if not status.hold_everything or policy.hold_everything:
             return policy
         setting = policy.source_of("audit.keyring")
         path = setting.path if setting is not None and setting.path is not None else None
@@ -306,7 +319,9 @@ class AuditTrail:
             got=status.problem,
             hint="unlock or start the system keyring, then restart SendGuard",
         )
-        return replace(policy, error=error)
+        if policy.error is not None:
+            error.others.extend(policy.error.all())
+        return replace(policy, error=error, last_good=())
 
     # --- what the UI shows -------------------------------------------------------------
 
@@ -517,7 +532,9 @@ class AuditListener(EngineListener):
             action=decision.action.value if decision.action else None,
             clearance=decision.clearance.name,
             labels=_labels_from_decision(decision) or None,
-            reason=decision.hold_reason,
+            # Forwarded content: the forwarding is the reason (its level may be None).
+            reason=decision.hold_reason or (decision.headline if decision.forwarded else None),
+            came_from=decision.forwarded.source if decision.forwarded else None,
             policy_sha256=decision.policy_sha256 or self.trail.policy.sha256,
         )
 
@@ -533,6 +550,7 @@ class AuditListener(EngineListener):
             decision=fresh.decision,
             typed_name=fresh.typed_name,
             justification=fresh.justification,
+            came_from=fresh.came_from,
         )
 
     def returned(self, record: HoldRecord, target: Path, reason: str) -> None:
@@ -546,6 +564,7 @@ class AuditListener(EngineListener):
             labels=_labels_from_record(fresh),
             decision=fresh.decision,
             reason=reason,
+            came_from=fresh.came_from,
         )
 
     def notified(self, path: Path, decision: Decision) -> None:
@@ -557,6 +576,8 @@ class AuditListener(EngineListener):
             level=decision.level.name if decision.level else None,
             action=decision.action.value if decision.action else None,
             labels=_labels_from_decision(decision) or None,
+            reason=decision.headline if decision.forwarded else None,
+            came_from=decision.forwarded.source if decision.forwarded else None,
         )
 
     def problem(self, message: str) -> None:

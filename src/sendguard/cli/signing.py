@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from sendguard.display import visible
-from sendguard.policy.load import PolicyError, read_layer
+from sendguard.policy.errors import PolicyError
+from sendguard.policy.load import read_layer
 from sendguard.policy.model import Source
 from sendguard.policy.signed import (
     KEY_FILE,

@@ -22,23 +22,16 @@ import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sendguard.policy import Action, Group, Policy
-from sendguard.policy.decide import Decision
+from sendguard.policy import Group, Policy
+from sendguard.policy.decide import Decision, Forwarding
 from sendguard.policy.model import key_path
 from sendguard.store.fingerprints import Fingerprint, FingerprintStore, fingerprint_file
 
 
 @dataclass(frozen=True)
-class Forwarded:
-    """The content came from a work source."""
-
-    #: The source group's name, as the policy spells it.
-    source: str
-    #: The file's name where it was seen.
-    seen_as: str
-    action: Action
-    #: Same bytes (True) or a picture that looks the same (False).
-    exact: bool
+class Forwarded(Forwarding):
+    """The content came from a work source. The decision carries it (`Decision.forwarded`):
+    it is the reason the file is held, wherever the hold is shown."""
 
     def explanation(self, target: Group, policy: Policy) -> str:
         how = "the same content" if self.exact else "a picture that looks the same"
@@ -69,26 +62,32 @@ def forwarded_from(
             continue
         if target.forwarding is not None and target.clearance >= source.clearance:
             continue  # between work groups, into one cleared at least as high
-        return Forwarded(source.name, sighting.name, source.forwarding, sighting.exact)
+        return Forwarded(source.name, sighting.name, sighting.exact, source.forwarding)
     return None
 
 
 def with_forwarding(
     decision: Decision, forwarded: Forwarded, target: Group, policy: Policy
 ) -> Decision:
-    """The label decision, made at least as strict as forwarding asks."""
+    """The label decision, made at least as strict as forwarding asks. The decision carries
+    `forwarded`: the reason every place showing the hold leads with (`Decision.headline`);
+    its level stays the label's (None without one)."""
     if decision.hold_reason is not None:
         return decision  # the policy cannot be used: held anyway
     line = forwarded.explanation(target, policy)
     if decision.action is None:
         # The last line said "shared without a prompt": no longer so.
         return replace(
-            decision, action=forwarded.action, explanation=[*decision.explanation[:-1], line]
+            decision,
+            action=forwarded.action,
+            explanation=[*decision.explanation[:-1], line],
+            forwarded=forwarded,
         )
     return replace(
         decision,
         action=max(decision.action, forwarded.action),
         explanation=[*decision.explanation, line],
+        forwarded=forwarded,
     )
 
 

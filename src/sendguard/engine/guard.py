@@ -36,7 +36,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.utils.delayed_queue import DelayedQueue
 
 from sendguard.engine.answers import NOT_SHARED_REASON, AnswerRefused, carry_out, release_folder
@@ -84,6 +84,8 @@ from sendguard.store.journal import HoldRecord, Journal, JournalError, State
 _OWN_EVENT_TTL = 10.0
 #: How often the engine notes in the journal that it is alive.
 _HEARTBEAT = 5.0
+#: How often group folders named but missing are looked for (a sync client may make them).
+_FOLDER_CHECK = 1.0
 #: A held picture's OCR (about 1.5 s for a 12-megapixel photo, plus the model's first load).
 OCR_TIMEOUT = 60.0
 #: After a crash, files that changed folder this long before the last heartbeat are looked
@@ -253,6 +255,29 @@ def watch_limit_message(exc: OSError, folder: Path) -> str:
     return f"cannot watch {folder}: {exc.strerror or exc}"
 
 
+def _exists(folder: Path, outbox: bool) -> bool:
+    """Whether the folder is there. An outbox is SendGuard's own folder, made when missing; a
+    group folder belongs to the sync client and is never made (a mistyped path would become a
+    folder no client syncs, and the guard would look fine)."""
+    if outbox:
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+    return folder.is_dir()
+
+
+def missing_folder_message(folder: Path, group: Group, outbox: bool) -> str:
+    """The group folder does not exist: where the policy names it and what to do."""
+    where = str(group.source)
+    if group.line is not None and group.source.line is None:
+        where += f", line {group.line}"
+    what = "outbox" if outbox else "folder"
+    return (
+        f'The {what} of the group "{group.name}" does not exist: {folder} (named in {where}).'
+        " Nothing there is guarded until it exists. Fix: correct the path in the policy, or"
+        " create the folder where your sync client keeps the group."
+    )
+
+
 def _read_int(path: str) -> str:
     try:
         return Path(path).read_text().strip()
@@ -410,6 +435,12 @@ class Engine:
         self._overflow_rescan_queued = False
         #: Whether the hold area lies inside a watched folder (then events can be ours).
         self._hold_area_watched = True
+        #: Group folders the policy names that do not exist, with the sentence that says so:
+        #: never created (a mistyped path would be a folder no sync client sees); watched as
+        #: soon as they appear.
+        self.missing: dict[Path, str] = {}
+        self._watches: dict[Path, ObservedWatch] = {}
+        self._handler = _Handler(self)
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -423,7 +454,9 @@ class Engine:
         missed = self._arrivals_missed_by_a_crash()
         self._levels_from_history()
         for folder, group, outbox in self._folders():
-            folder.mkdir(parents=True, exist_ok=True)
+            if not _exists(folder, outbox):
+                self.missing[folder] = missing_folder_message(folder, group, outbox)
+                continue
             for path in self._files_in(folder):
                 if missed is not None and missed(path):
                     recovery_arrivals.append((path, group, outbox))
@@ -539,15 +572,9 @@ class Engine:
     def _start_observer(self) -> None:
         tune_watchdog()
         observer = _make_observer(self._overflowed)
-        handler = _Handler(self)
         for folder, _group, _outbox in self._folders():
-            try:
-                observer.schedule(handler, str(folder), recursive=True)
-            except OSError as exc:
-                self.unwatched.append(watch_limit_message(exc, folder))
-                self._problem(self.unwatched[-1])
-                continue
-            self.watched.append(folder)
+            if folder not in self.missing:
+                self._watch(observer, folder)
         for group in self._work_sources:
             for source in group.sources:
                 if not source.is_dir():
@@ -559,6 +586,64 @@ class Engine:
                     self._problem(self.unwatched[-1])
         observer.start()
         self._observer = observer
+
+    def _watch(self, observer: BaseObserver, folder: Path) -> bool:
+        try:
+            self._watches[folder] = observer.schedule(self._handler, str(folder), recursive=True)
+        except OSError as exc:
+            self.unwatched.append(watch_limit_message(exc, folder))
+            self._problem(self.unwatched[-1])
+            return False
+        self.watched.append(folder)
+        return True
+
+    def set_policy(self, policy: Policy) -> None:
+        """Guard with `policy` from now on (a policy file changed while running). Callable
+        from any thread: the intake thread watches the folders it adds — files already there
+        are not arrivals — and lets go of folders it no longer names."""
+        self._intake.put(("policy", policy))
+
+    def _apply_policy(self, policy: Policy) -> None:
+        """On the intake thread, where folders are walked and arrivals decided."""
+        with self._lock:
+            self.policy = policy
+            self._patterns = policy.name_patterns
+        self.holds.watched = tuple(folder for folder, _group, _outbox in self._folders())
+        self._sync_folders()
+
+    def _sync_folders(self) -> None:
+        """Watch every folder the policy names that exists and is not watched yet; let go of
+        folders it no longer names; note those that do not exist."""
+        named: dict[Path, tuple[Group, bool]] = {}
+        for folder, group, outbox in self._folders():
+            named.setdefault(folder, (group, outbox))
+        for folder in [f for f in self._watches if f not in named]:
+            watch = self._watches.pop(folder)
+            if self._observer is not None:
+                with contextlib.suppress(KeyError, OSError):
+                    self._observer.unschedule(watch)
+            with contextlib.suppress(ValueError):
+                self.watched.remove(folder)
+            for path in [p for p in self._known if p == folder or folder in p.parents]:
+                self._known.pop(path, None)
+        for folder in [f for f in self.missing if f not in named]:
+            del self.missing[folder]
+        for folder, (group, outbox) in named.items():
+            if folder in self._watches or (self._observer is None and folder not in self.missing):
+                continue
+            if not _exists(folder, outbox):
+                self.missing[folder] = missing_folder_message(folder, group, outbox)
+                continue
+            was_missing = self.missing.pop(folder, None) is not None
+            if self._observer is not None and not self._watch(self._observer, folder):
+                continue
+            for path in self._files_in(folder):
+                if was_missing:
+                    # Made after SendGuard started: what is in it now came in while it was
+                    # not watched, and is decided like a file found by a rescan.
+                    self._classified(path, group, outbox, How.FOUND)
+                else:
+                    self._known.setdefault(path, self._inode(path))
 
     def _folders(self) -> Iterable[tuple[Path, Group, bool]]:
         for group in self.policy.groups:
@@ -675,6 +760,10 @@ class Engine:
             self._arrival(arrival.path, group, outbox)
         elif kind == "rescan":
             self._rescan()
+        elif kind == "policy":
+            self._apply_policy(payload)
+        elif kind == "folders":
+            self._sync_folders()
 
     def _classified(
         self,
@@ -789,7 +878,7 @@ class Engine:
             reason = "not a regular file"
         elif info.st_nlink > 1:
             reason = "a hard-linked file: its content is also elsewhere, under another name"
-        if reason is None and not outbox and not self.policy.hold_everything:
+        if reason is None and not outbox and not self.policy.holds_all(group):
             quick = self._scan(path, self._fast_limits)
             if quick is None:
                 return
@@ -916,8 +1005,13 @@ class Engine:
     def _timer_loop(self) -> None:
         next_rescan = time.monotonic() + self.config.rescan_interval
         next_heartbeat = time.monotonic() + _HEARTBEAT
+        next_folder_check = time.monotonic() + _FOLDER_CHECK
         while not self._stopping.wait(0.05):
             now = time.monotonic()
+            if self.missing and now >= next_folder_check:
+                next_folder_check = now + _FOLDER_CHECK
+                if any(folder.is_dir() for folder in list(self.missing)):
+                    self._intake.put(("folders", None))
             if now >= next_heartbeat:
                 next_heartbeat = now + _HEARTBEAT
                 try:
@@ -1027,6 +1121,7 @@ class Engine:
             level=decision.level.name if decision.level else None,
             action=decision.action.value if decision.action else None,
             findings=[label.to_dict() for label in findings.labels],
+            came_from=decision.forwarded.source if decision.forwarded is not None else None,
         )
         if decision.hold_reason is not None:
             self.listener.held(record, decision)  # stays held until the policy is fixed
@@ -1076,7 +1171,8 @@ class Engine:
             # The group sent it: content seen in the group is no forwarding into it.
             self._remember(self._fingerprint(path), group, path.name, None)
             return
-        if not decision.prompt:
+        if not decision.prompt or self.policy.holds_all(group):
+            # A broken policy holds this user's shares; what others put here stays unasked.
             return
         if (
             arrival.kind is Kind.EDIT

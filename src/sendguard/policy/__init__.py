@@ -11,6 +11,7 @@ See docs/policy.md for the file format and the rules.
 
 from sendguard.policy.decide import Decision, LabelLevel, LevelResult, decide, label_level, level_of
 from sendguard.policy.discovery import KNOWN_ROOTS, SyncRoot, discover_groups, find_sync_roots
+from sendguard.policy.errors import PolicyError
 from sendguard.policy.layers import (
     BUILT_IN_POLICY,
     built_in_layer,
@@ -19,7 +20,7 @@ from sendguard.policy.layers import (
     system_policy_path,
     user_settings_path,
 )
-from sendguard.policy.load import Layer, PolicyError, parse_layer, read_layer
+from sendguard.policy.load import Layer, parse_layer, read_layer
 from sendguard.policy.model import (
     BUILT_IN,
     DEFAULT_LEVELS,

@@ -49,6 +49,28 @@ class LevelResult:
 
 
 @dataclass(frozen=True)
+class Forwarding:
+    """The content came from a work source (a group with ``forwarding`` in the policy) and
+    is being added to another group: why it is asked about even without a label. Set on the
+    decision by `sendguard.engine.forwarding.with_forwarding`; it never sets a level."""
+
+    #: The work group's name, as the policy spells it.
+    source: str
+    #: The file's name where it was seen there.
+    seen_as: str
+    #: Same bytes (True), or a picture that looks the same: a resized or re-compressed copy.
+    exact: bool
+    #: The work group's ``forwarding`` action.
+    action: Action
+
+    def how(self) -> str:
+        """«a resized or re-compressed copy of a picture seen there as IMG_0412.jpg»."""
+        if self.exact:
+            return f"the same content as {self.seen_as} there"
+        return f"a resized or re-compressed copy of a picture seen there as {self.seen_as}"
+
+
+@dataclass(frozen=True)
 class Decision:
     """What to do with one file shared into one group, and why."""
 
@@ -65,11 +87,40 @@ class Decision:
     hold_reason: str | None = None
     #: The effective policy's hash, for the audit event.
     policy_sha256: str = ""
+    #: Set when the content was forwarded from a work group: then that is the reason.
+    forwarded: Forwarding | None = None
 
     @property
     def prompt(self) -> bool:
         """True when the file is held for the user (every action but ``notify``)."""
         return self.action is not None and self.action is not Action.NOTIFY
+
+    @property
+    def headline(self) -> str:
+        """Why, in one line, for the places that show a decision in one line (the headless
+        output, the audit record): the policy's problem; else where the content was
+        forwarded from; else the level above the clearance. The level is never made up:
+        forwarded content without a label says so, after the reason."""
+        if self.hold_reason is not None:
+            return self.hold_reason
+        level = self.level.name if self.level is not None else None
+        above = f"{level} is above {self.clearance}" if self.excess > 0 else None
+        forwarded = self.forwarded
+        if forwarded is None:
+            return above or f"{level or 'no label'}, cleared for {self.clearance}"
+        content = f'content from "{forwarded.source}"'
+        to = f'"{self.group}" ({self.clearance})'
+        if forwarded.action is Action.BLOCK:
+            rule = f"{content} may not go to {to}"
+        elif forwarded.action is Action.NOTIFY:
+            rule = f"{content} went to {to}; you are told"
+        else:
+            rule = f"{content} is asked about before it goes to {to}"
+        if above is not None:
+            label = f"; also labelled {level}, above {self.clearance}"
+        else:
+            label = "; it carries no label" if level is None else ""
+        return f'Forwarded from "{forwarded.source}" ({forwarded.how()}) — {rule}{label}'
 
 
 def _rule(policy: Policy, *key: str) -> str:
@@ -236,11 +287,15 @@ def decide(findings: Findings, group: Group, policy: Policy) -> Decision:
             policy_sha256=policy.sha256,
         )
 
-    if policy.error is not None:
+    if policy.holds_all(group):
         return decision(
             Action.BLOCK,
             [
-                "Held: the policy cannot be used, so every file is held until it is fixed.",
+                "Held: the policy cannot be used, so every file is held until it is fixed."
+                if policy.hold_everything
+                else f"Held: the policy cannot be used, and it names {group.name}'s folder"
+                " (or the group was discovered), so every new file there is held until it is"
+                " fixed; other groups are guarded by the last valid policy.",
                 str(policy.error),
                 *result.reasons,
             ],

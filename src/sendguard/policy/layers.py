@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sys
-import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Literal
 
 from sendguard.paths import default_data_dir
+
+# Where the files are: in sendguard.paths, one place for the app and every command.
+from sendguard.paths import system_policy_path as system_policy_path
+from sendguard.paths import user_settings_path as user_settings_path
 from sendguard.policy.discovery import discover_groups, expand_home
+from sendguard.policy.errors import PolicyError
+from sendguard.policy.last_good import keep as keep_last_good
+from sendguard.policy.last_good import kept_copy
 from sendguard.policy.load import (
     Key,
     Layer,
-    PolicyError,
     comparable_path,
     parse_layer,
     read_layer,
@@ -38,6 +41,7 @@ from sendguard.policy.model import (
     AuditSettings,
     Discovery,
     Group,
+    LastGood,
     Level,
     Mappings,
     OcrSettings,
@@ -48,6 +52,7 @@ from sendguard.policy.model import (
     UiPermissions,
     key_path,
 )
+from sendguard.policy.salvage import SalvagedFolder, salvage_folders
 from sendguard.policy.signed import key_path_for, verify_policy
 from sendguard.policy.trust import TRUSTED_OWNERS, untrusted_reason
 
@@ -169,46 +174,6 @@ http_format = "hec"
 spool_limit = 100000
 heartbeat_seconds = 300
 """
-
-POLICY_FILE = "policy.toml"
-SETTINGS_FILE = "settings.toml"
-
-
-# --- where the files are ---------------------------------------------------------------------
-
-
-def system_policy_path(
-    platform: str = sys.platform, environ: Mapping[str, str] = os.environ
-) -> Path:
-    """Where IT installs the system policy on this OS."""
-    if platform == "win32":
-        program_data = environ.get("ProgramData") or environ.get("PROGRAMDATA") or r"C:\ProgramData"
-        return Path(str(PureWindowsPath(program_data, "SendGuard", POLICY_FILE)))
-    if platform == "darwin":
-        return Path("/Library/Application Support/SendGuard", POLICY_FILE)
-    return Path("/etc/sendguard", POLICY_FILE)
-
-
-def user_settings_path(
-    data_dir: Path | None = None,
-    *,
-    home: Path | None = None,
-    platform: str = sys.platform,
-    environ: Mapping[str, str] = os.environ,
-) -> Path:
-    """The user's settings file; inside `data_dir` when one is given (``--data-dir``)."""
-    if data_dir is not None:
-        return data_dir / SETTINGS_FILE
-    home = home if home is not None else Path.home()
-    if platform == "win32":
-        app_data = environ.get("APPDATA")
-        base = app_data if app_data else str(PureWindowsPath(home, "AppData", "Roaming"))
-        return Path(str(PureWindowsPath(base, "SendGuard", SETTINGS_FILE)))
-    if platform == "darwin":
-        return home / "Library" / "Application Support" / "SendGuard" / SETTINGS_FILE
-    config = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
-    return Path(config) / "sendguard" / SETTINGS_FILE
-
 
 # --- the built-in layer ----------------------------------------------------------------------
 
@@ -712,8 +677,9 @@ def load_policy(
     include_user: bool = True,
     managed: Sequence[ManagedValues] | None = None,
     trusted_owners: Collection[int] | None = None,
+    last_good: Path | None = None,
 ) -> Policy:
-    """The effective policy. Never raises for a bad file: it holds everything instead.
+    """The effective policy. Never raises for a bad file: it holds more instead.
 
     `system_path` defaults to this OS's location (``system_policy_path()``); when it was
     given explicitly (``--policy``), pass ``system_required=True`` so a missing file is an
@@ -728,6 +694,12 @@ def load_policy(
     `managed` replaces them in tests) join the system layer. A policy whose folder holds a
     verification key must carry a valid signature; the highest serial accepted is kept in
     `data_dir` (default: the user's data folder).
+
+    A file that cannot be used (docs/policy.md, "When a policy file is broken"): with
+    `last_good` (the guard's ``<data dir>/last-good``), each valid file is copied there, and a
+    broken one is replaced by its copy; every new file is then held in the folders the broken
+    text still names and in discovered groups. Without a copy of every broken file, every new
+    file is held everywhere (``Policy.hold_everything``). Either way ``Policy.error`` says why.
     """
     home = home if home is not None else Path.home()
     os_location = system_path is None
@@ -737,6 +709,25 @@ def load_policy(
     if managed is None:
         managed = os_managed_values() if os_location else ()
     user_path = user_path if user_path is not None else user_settings_path(data_dir, home=home)
+    kept: list[LastGood] = []
+    broken: list[Path] = []
+
+    def in_place_of_broken(
+        layer: Layer | None, found: SourceFile, ladder: Sequence[str] | None
+    ) -> Layer | None:
+        """The kept copy of a file that cannot be used, read in its place."""
+        if found.status != "invalid":
+            return layer
+        broken.append(found.path)
+        copy = kept_copy(last_good, found.role, found.path) if last_good is not None else None
+        if copy is None:
+            return None
+        try:
+            layer = read_layer(copy.copy, Source(found.role, found.path), ladder)
+        except (OSError, PolicyError):
+            return None  # valid when kept; not under today's ladder: hold everything
+        kept.append(copy)
+        return layer
 
     system, system_file, system_error = _read(
         system_path, Source("system", system_path), None, required=system_required
@@ -744,6 +735,7 @@ def load_policy(
     system, system_file, system_error = _trusted(
         system, system_file, system_error, trusted_owners, data_dir or default_data_dir()
     )
+    system = in_place_of_broken(system, system_file, None)
     system, managed_files, system_error = _with_managed(system, system_error, managed)
     installed = system_file.status != "missing" or bool(managed_files)
     if system is not None and ("levels", "order") in system.values:
@@ -759,6 +751,7 @@ def load_policy(
         user, user_file, user_error = _read(
             user_path, Source("user", user_path), system_ladder, required=False
         )
+        user = in_place_of_broken(user, user_file, system_ladder)
 
     ladder: tuple[str, ...] = system_ladder or DEFAULT_LEVELS
     if system_ladder is None and user is not None and ("levels", "order") in user.values:
@@ -770,58 +763,87 @@ def load_policy(
     error = system_error or user_error
     if error is not None and system_error is not None and user_error is not None:
         error.others.extend(user_error.all())
+    files = (system_file, *managed_files, *(() if user_file is None else (user_file,)))
     policy = build_policy(
         merged,
         ladder,
         home=home,
         discover=discover,
-        sources=(system_file, *managed_files, *(() if user_file is None else (user_file,))),
+        sources=files,
         notes=[*notes, *merge_notes],
         error=error,
     )
-    if system_error is not None:
-        salvaged = salvage_groups(system_path, home, policy.levels[0])
-        if salvaged:
-            claimed = {folder for group in salvaged for folder in group.folders}
-            others = [g for g in policy.groups if not claimed.intersection(g.folders)]
-            policy = replace(policy, groups=(*salvaged, *others))
-    return policy
+    policy = _with_folder_lines(policy, (system, user))
+    if error is None:
+        if last_good is not None:
+            keep_last_good(last_good, (system_file, *(() if user_file is None else (user_file,))))
+        return policy
+    # Guarded by the kept copies only when every broken file had one: broken OS-managed
+    # values have no copy, so then everything is held.
+    managed_broken = any(found.status == "invalid" for found in managed_files)
+    complete = bool(kept) and len(kept) == len(broken) and not managed_broken
+    return with_broken_text(policy, broken, home, tuple(kept) if complete else ())
 
 
-def salvage_groups(path: Path, home: Path, lowest: Level) -> list[Group]:
-    """The groups of a policy that failed validation, read leniently (name and folders only).
+def _with_folder_lines(policy: Policy, layers: Iterable[Layer | None]) -> Policy:
+    """Each group with the line its folders are on, so a message can point at it."""
+    lines: dict[tuple[str, str], int] = {}
+    for layer in layers:
+        if layer is None:
+            continue
+        for key, line in layer.lines.items():
+            if len(key) == 3 and key[0] == "groups" and key[2] == "folders":
+                lines.setdefault((layer.source.kind, key[1].casefold()), line)
+    groups = []
+    for group in policy.groups:
+        found = lines.get((group.source.kind, group.name.casefold()))
+        groups.append(replace(group, line=found) if found is not None else group)
+    return replace(policy, groups=tuple(groups))
 
-    An invalid policy holds everything — but only in folders the engine watches. Without
-    this, a typo in one clearance would leave that group's folder unwatched: fail open.
-    Their clearance is the lowest level; in hold-everything mode nothing passes anyway.
-    """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []
-    entries = data.get("groups")
-    if not isinstance(entries, list):
-        return []
+
+def with_broken_text(
+    policy: Policy, broken: Sequence[Path], home: Path, last_good: tuple[LastGood, ...]
+) -> Policy:
+    """`policy` (guarded by `last_good`, or holding everything) with every folder the broken
+    files still name watched, and every new file held there and in discovered groups."""
+    salvaged: list[tuple[Path, SalvagedFolder]] = []
+    for path in broken:
+        try:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            continue  # unreadable: nothing to salvage; the kept copy and discovery remain
+        salvaged.extend((path, found) for found in salvage_folders(text, home))
+    named = {found.path for _, found in salvaged}
+
+    def named_by_broken_text(folder: Path) -> bool:
+        return any(folder == other or other in folder.parents for other in named)
+
     groups: list[Group] = []
-    for entry in entries:
-        if not isinstance(entry, dict):
+    for group in policy.groups:
+        folders = (*group.folders, *((group.outbox,) if group.outbox else ()))
+        hold_all = group.discovered or any(named_by_broken_text(f) for f in folders)
+        groups.append(replace(group, hold_all=hold_all) if hold_all else group)
+    watched = {f for g in groups for f in (*g.folders, *((g.outbox,) if g.outbox else ()))}
+    taken = {group.name.casefold() for group in groups}
+    roles = {found.path: found.role for found in policy.sources}
+    for path, found in salvaged:
+        if found.path in watched:
             continue
-        name, folders = entry.get("name"), entry.get("folders")
-        if not isinstance(name, str) or not isinstance(folders, list):
-            continue
-        paths = tuple(expand_home(f, home) for f in folders if isinstance(f, str) and f)
-        outbox = entry.get("outbox")
-        if paths:
-            groups.append(
-                Group(
-                    name=name,
-                    folders=paths,
-                    clearance=lowest,
-                    outbox=expand_home(outbox, home) if isinstance(outbox, str) else None,
-                    source=Source("system", path),
-                )
+        watched.add(found.path)
+        name = found.group or found.path.name or str(found.path)
+        if name.casefold() in taken:
+            name = f"{name} ({found.path})"
+        taken.add(name.casefold())
+        groups.append(
+            Group(
+                name=name,
+                folders=(found.path,),  # an outbox too: everything is held there anyway
+                clearance=policy.levels[0],
+                source=Source(roles.get(path, "system"), path, found.line),
+                hold_all=True,
             )
-    return groups
+        )
+    return replace(policy, groups=tuple(groups), last_good=last_good)
 
 
 def _as_list(value: object) -> list[object]:

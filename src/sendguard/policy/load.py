@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from sendguard.policy.errors import PolicyError
 from sendguard.policy.model import DEFAULT_LEVELS, Action, Source
 
 #: One position in a parsed TOML document: table keys and array indices.
@@ -65,52 +66,6 @@ _GUID = re.compile(r"^\{?([0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12})\
 _COLOUR = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _MAX_LEVEL_NAME = 60
-
-
-class PolicyError(Exception):
-    """A policy file that cannot be used, and where and how to fix it.
-
-    ``str(error)`` reads like ``/etc/sendguard/policy.toml, line 12, groups[0].clearance:
-    expected one of PUBLIC, INTERNAL, …; got "SECRTE". Fix: did you mean "SECRET"?``.
-    ``others`` holds the further errors found in the same file, so all can be fixed at once.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        *,
-        line: int | None,
-        key: str | None,
-        expected: str,
-        got: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.path = path
-        self.line = line
-        self.key = key
-        self.expected = expected
-        self.got = got
-        self.hint = hint
-        self.others: list[PolicyError] = []
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = [str(self.path)]
-        if self.line is not None:
-            where.append(f"line {self.line}")
-        if self.key:
-            where.append(self.key)
-        text = f"{', '.join(where)}: expected {self.expected}"
-        if self.got is not None:
-            text += f"; got {self.got}"
-        text += "."
-        if self.hint:
-            text += f" Fix: {self.hint}"
-        return text
-
-    def all(self) -> list[PolicyError]:
-        """This error and the others found with it, in file order."""
-        return [self, *self.others]
 
 
 @dataclass(frozen=True)
@@ -199,16 +154,21 @@ def parse_layer(
             line = max(1, len(text.splitlines()))
         else:
             line = None
+        hint = (
+            "check quotes, brackets and '=' on that line; strings need quotes,"
+            ' e.g. clearance = "PUBLIC"'
+        )
+        opened = _array_opened_before(text, line) if "Unclosed array" in message else None
+        if opened is not None:
+            hint = f"the list opened on line {opened} is not closed: end it with ']'"
+            hint += " and check its quotes"
         raise PolicyError(
             path,
             line=line,
             key=None,
             expected="valid TOML",
             got=_TOML_POSITION.sub("", message).replace("(at end of document)", "").strip(),
-            hint=(
-                "check quotes, brackets and '=' on that line; strings need quotes,"
-                ' e.g. clearance = "PUBLIC"'
-            ),
+            hint=hint,
         ) from None
     checker = _Checker(path, source, locate_keys(text), ladder)
     checker.document(document)
@@ -231,6 +191,18 @@ def parse_layer(
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _BASIC = re.compile(r'"(?:[^"\\]|\\.)*"')
 _LITERAL = re.compile(r"'[^']*'")
+
+
+def _array_opened_before(text: str, line: int | None) -> int | None:
+    """The line of the ``key = [`` whose ``]`` TOML missed, reported at a later line."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    for number in range(min(line, len(lines)), 0, -1):
+        content = lines[number - 1].split("#", 1)[0]
+        if "=" in content and content.count("[") > content.count("]"):
+            return number
+    return None
 
 
 def _read_key(text: str, pos: int) -> tuple[list[str], int] | None:

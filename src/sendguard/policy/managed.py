@@ -33,7 +33,8 @@ from pathlib import Path, PureWindowsPath
 from typing import Protocol
 from xml.parsers.expat import ExpatError
 
-from sendguard.policy.load import Key, Layer, PolicyError, parse_layer
+from sendguard.policy.errors import PolicyError
+from sendguard.policy.load import Key, Layer, parse_layer
 from sendguard.policy.model import Source
 
 REGISTRY_KEY = r"Software\Policies\SendGuard"

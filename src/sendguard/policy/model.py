@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from sendguard.policy.load import PolicyError
+from sendguard.policy.errors import PolicyError
 
 #: The built-in ladder, lowest first. A policy may define its own under ``[levels] order``.
 DEFAULT_LEVELS: tuple[str, ...] = ("PUBLIC", "INTERNAL", "CONFIDENTIAL", "SECRET", "TOP SECRET")
@@ -101,11 +100,15 @@ class Source:
 
     kind: SourceKind
     path: Path | None = None
+    #: The line that names it, where one line does (a folder salvaged from a broken file).
+    line: int | None = None
 
     def __str__(self) -> str:
         if self.kind == "built-in":
             return "built-in"
         where = _display_path(self.path) if self.path is not None else "?"
+        if self.line is not None:
+            where += f", line {self.line}"
         if self.kind == "system":
             return f"system policy {where}"
         if self.kind == "user":
@@ -156,6 +159,21 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class LastGood:
+    """A copy of a policy file as it was when it was last valid, guarding while the file
+    itself cannot be used."""
+
+    role: Literal["system", "user"]
+    #: The file that is broken now.
+    path: Path
+    #: The copy read in its place, and the SHA-256 of its bytes.
+    copy: Path
+    sha256: str
+    #: When the copy was kept (seconds since the epoch).
+    kept: float
+
+
+@dataclass(frozen=True)
 class Group:
     """A group that files are shared into through its folders."""
 
@@ -175,6 +193,11 @@ class Group:
     #: Set: this group is a work source, and its content added to another group's folder
     #: gets this action even when unlabelled. None: not a source.
     forwarding: Action | None = None
+    #: Every new file here is held, whatever its label: the policy that should say how to
+    #: guard this folder cannot be used (a broken file names it, or it was discovered).
+    hold_all: bool = False
+    #: The line of its ``folders`` in the file named by `source`, for messages about them.
+    line: int | None = None
 
     @property
     def discovered(self) -> bool:
@@ -259,8 +282,12 @@ class Policy:
     sources: tuple[SourceFile, ...] = ()
     #: Things the user should know: loosening user values that were ignored, rounded levels.
     notes: tuple[str, ...] = ()
-    #: Set when the policy could not be used: every file is then held, with this reason.
+    #: Set when a policy file could not be used. Without a last good policy every new file
+    #: is held, with this reason; with one, only in the groups marked ``hold_all``.
     error: PolicyError | None = None
+    #: When `error` is set and the last valid copy of every broken file guards meanwhile:
+    #: those copies, for the user and the audit (``last_good.py``). Empty: hold everything.
+    last_good: tuple[LastGood, ...] = ()
     #: Of the canonical form of the effective values (discovered groups excluded).
     sha256: str = ""
     ocr: OcrSettings = OcrSettings()
@@ -268,7 +295,13 @@ class Policy:
 
     @property
     def hold_everything(self) -> bool:
-        return self.error is not None
+        """Every new file in every group is held: the policy is broken and nothing valid
+        was kept to guard with meanwhile."""
+        return self.error is not None and not self.last_good
+
+    def holds_all(self, group: Group) -> bool:
+        """Every new file shared into `group` is held, whatever its label."""
+        return self.error is not None and (not self.last_good or group.hold_all)
 
     @property
     def managed(self) -> bool:

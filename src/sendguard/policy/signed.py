@@ -42,7 +42,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from sendguard.policy.load import PolicyError
+from sendguard.policy.errors import PolicyError
 
 SIGNATURE_FORMAT = "sendguard-policy-signature-1"
 SIGNATURE_SUFFIX = ".sig"

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Collection
 from pathlib import Path
 
-from sendguard.policy.load import PolicyError
+from sendguard.policy.errors import PolicyError
 
 #: Owners a system policy may have: root only.
 TRUSTED_OWNERS: tuple[int, ...] = (0,)

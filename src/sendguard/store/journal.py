@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS holds (
     justification TEXT,
     error TEXT,
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    came_from TEXT
 );
 CREATE INDEX IF NOT EXISTS holds_state ON holds(state);
 CREATE TABLE IF NOT EXISTS arrivals (
@@ -98,6 +99,8 @@ class HoldRecord:
     error: str | None
     created: float
     updated: float
+    #: The work group the content was forwarded from (the reason it is held), if so.
+    came_from: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> HoldRecord:
@@ -121,6 +124,8 @@ class HoldRecord:
             error=row["error"],
             created=row["created"],
             updated=row["updated"],
+            # A journal read-only from before the column was added has none.
+            came_from=row["came_from"] if "came_from" in row.keys() else None,  # noqa: SIM118
         )
 
 
@@ -189,6 +194,13 @@ class Journal:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(holds)")}
+            if "came_from" not in columns:  # a journal from before forwarding was recorded
+                try:
+                    self._db.execute("ALTER TABLE holds ADD COLUMN came_from TEXT")
+                except sqlite3.OperationalError as exc:  # another process added it just now
+                    if "duplicate column" not in str(exc):
+                        raise
             self._db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
             )
@@ -350,5 +362,6 @@ _UPDATABLE = frozenset(
         "error",
         "held",
         "batch",
+        "came_from",
     }
 )

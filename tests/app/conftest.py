@@ -99,6 +99,9 @@ def make_app(tmp_path: Path, qtbot: QtBot) -> Iterator[Callable[..., AppWorld]]:
         text = (policy or POLICY).format(root=tmp_path, allow_pause=str(allow_pause).lower())
         policy_file = tmp_path / "policy.toml"
         policy_file.write_text(text, encoding="utf-8")
+        # The sync client made the group folders (SendGuard never makes them).
+        for name in ("editors", "family"):
+            (tmp_path / "groups" / name).mkdir(parents=True, exist_ok=True)
         controller = Controller(
             policy_path=policy_file,
             data_dir=tmp_path / "data",

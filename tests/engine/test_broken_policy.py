@@ -215,3 +215,33 @@ def test_a_missing_group_folder_is_named_not_made_and_watched_once_it_exists(
         assert run_until(lambda: not engine.missing, 5)
         (tmp_path / "Wrok" / "plan.txt").write_bytes(b"TOP SECRET\nThe plan.\n")
         assert run_until(lambda: held_names(engine) == {"plan.txt"}, 10)
+
+
+def test_user_settings_broken_after_a_valid_start_are_replaced_by_their_kept_copy(
+    tmp_path: Path,
+) -> None:
+    setup = Setup(tmp_path)
+    settings = tmp_path / "settings.toml"
+    valid = GOOD.format(root=tmp_path)
+    settings.write_text(valid)
+
+    def load() -> Policy:
+        return load_policy(
+            tmp_path / "no-policy.toml",
+            settings,
+            home=tmp_path,
+            data_dir=setup.data_dir,
+            last_good=setup.data_dir / LAST_GOOD_DIR,
+        )
+
+    reloader = PolicyReloader(load(), load)
+    settings.write_text(valid.replace('clearance = "SECRET"', "clearance = SECRET"))
+    broken = reloader.poll()
+    assert broken is not None and broken.error is not None
+    assert str(settings) in str(broken.error)
+    assert [(k.role, k.path) for k in broken.last_good] == [("user", settings)]
+    engine, _ = setup.engine(broken)
+    with engine:
+        # Both folders are still named by the broken text: everything new there is held.
+        (setup.work / "notes.txt").write_bytes(CLEAN)
+        assert run_until(lambda: held_names(engine) == {"notes.txt"}, 10)

@@ -25,12 +25,15 @@ from sendguard.engine.arrivals import Arrival, Kind
 from sendguard.engine.decider import Answer, Batch, PromptItem, Reply
 from sendguard.engine.guard import Engine, EngineConfig, error_in_words
 from sendguard.engine.listeners import FanOutListener
+from sendguard.paths import resolve_paths
 from sendguard.policy import Group, Policy, load_policy
 from sendguard.policy.decide import Decision
 from sendguard.policy.model import Source
+from sendguard.policy.watch import POLL_SECONDS, PolicyReloader
 from sendguard.store.journal import HoldRecord, JournalError
 
 from .bridge import EngineBridge
+from .reasons import forwarded_text
 
 translate = QCoreApplication.translate
 
@@ -118,8 +121,8 @@ class Controller(QObject):
     def __init__(
         self,
         *,
-        policy_path: Path | None,
-        data_dir: Path,
+        policy_path: Path | None = None,
+        data_dir: Path | None = None,
         not_shared: Path | None = None,
         demo_root: Path | None = None,
         home: Path | None = None,
@@ -128,10 +131,13 @@ class Controller(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        #: Every path, from the options as given (None: the default) by the function the
+        #: commands use too: the same "Not shared" folder, the same user settings file.
+        self.paths = resolve_paths(data_dir, policy=policy_path, not_shared=not_shared, home=home)
         self.policy_path = policy_path
-        self.data_dir = data_dir
-        self.not_shared = not_shared
-        self.demo_root = demo_root or (home or Path.home()) / "SendGuard" / "Demo groups"
+        self.data_dir = self.paths.data_dir
+        self.not_shared = self.paths.not_shared
+        self.demo_root = demo_root or self.paths.demo_groups
         self.home = home
         self._tune_config = engine_config
         #: None: the OS keyring the audit adapter chooses (tests pass an in-memory one).
@@ -165,6 +171,12 @@ class Controller(QObject):
         self._reminder.setInterval(REMINDER_SECONDS * 1000)
         self._reminder.timeout.connect(self._remind)
         self._reminder.start()
+        self._reloader = PolicyReloader(self.policy, self._policy_now)
+        self._started_with = self.policy
+        self._policy_timer = QTimer(self)
+        self._policy_timer.setInterval(int(POLL_SECONDS * 1000))
+        self._policy_timer.timeout.connect(self.reload_policy)
+        self._policy_timer.start()
         #: Set by the app: tells whether a confirmation dialog is on screen.
         self.dialog_open: Callable[[], bool] = lambda: False
         self.bridge.file_held.connect(self._on_held)
@@ -189,6 +201,62 @@ class Controller(QObject):
             system_required=self.policy_path is not None,
             data_dir=self.data_dir,
             home=self.home,
+            last_good=self.paths.last_good,
+        )
+
+    def _policy_now(self) -> Policy:
+        """The policy as its files say now, with the demo groups when they are in use."""
+        policy = self._load_policy()
+        if self.demo and not policy.groups and policy.error is None and not policy.managed:
+            policy = add_demo_groups(policy, self.demo_root)
+        return policy
+
+    def reload_policy(self) -> bool:
+        """Read the policy again when one of its files changed (polled every few seconds):
+        the engine guards with it at once. True when the policy in force changed."""
+        if self._stopping:
+            return False
+        new = self._reloader.poll()
+        if new is None:
+            return False
+        was_broken = self.policy.error is not None
+        self.policy = new
+        in_force = new
+        if self.trail is not None:
+            self.trail.policy_loaded(new)
+            in_force = self.trail.guard(new)
+        if self.engine is not None:
+            self.engine.set_policy(in_force)
+        if new.error is not None:
+            title = translate("Controller", "The policy cannot be used")
+            self.notification.emit(title, self.policy_problem() or "", "warning")
+            self._log("policy", title)
+        elif was_broken:
+            title = translate("Controller", "The policy is valid again")
+            self.notification.emit(title, translate("Controller", "Guarding as it says."), "info")
+            self._log("policy", title)
+        else:
+            self._log("policy", translate("Controller", "The policy changed and was read again"))
+        self.state_changed.emit()
+        return True
+
+    def policy_problem(self) -> str | None:
+        """What is wrong with the policy and what SendGuard does meanwhile, or None."""
+        policy = self.policy
+        if policy.error is None:
+            return None
+        if policy.hold_everything:
+            return translate(
+                "Controller", "The policy cannot be used, so every new file is held: {error}"
+            ).format(error=str(policy.error))
+        folders = [str(f) for g in policy.groups if g.hold_all for f in g.folders]
+        return translate(
+            "Controller",
+            "The policy cannot be used: {error} Until it is fixed, the last valid policy"
+            " guards, and every new file is held in: {folders}",
+        ).format(
+            error=str(policy.error),
+            folders="; ".join(visible(f) for f in folders) or translate("Controller", "none"),
         )
 
     def _config(self) -> EngineConfig:
@@ -210,6 +278,7 @@ class Controller(QObject):
         self.ready = False
         self.state_changed.emit()
         policy, config, bridge = self.policy, self.config, self.bridge
+        self._started_with = policy
 
         def work() -> None:
             try:
@@ -265,6 +334,9 @@ class Controller(QObject):
         self.ready = True
         if engine is not None and engine.policy.error is not None and self.policy.error is None:
             self.policy = engine.policy  # held by the audit policy ("refuse", no keyring)
+        if engine is not None and self.policy is not self._started_with:
+            # The policy was read again while the engine started.
+            engine.set_policy(self.trail.guard(self.policy) if self.trail else self.policy)
         if engine is not None:
             self.started_at = time.time()
             for record in engine.held_files():
@@ -283,6 +355,7 @@ class Controller(QObject):
         self._stopping = True
         self._resume_timer.stop()
         self._reminder.stop()
+        self._policy_timer.stop()
         if self.engine is not None:
             self.engine.stop()
             self.engine = None
@@ -352,12 +425,8 @@ class Controller(QObject):
     def attention(self) -> list[str]:
         """What needs the user's (or IT's) attention, one sentence each."""
         reasons = []
-        if self.policy.error is not None:
-            reasons.append(
-                translate(
-                    "Controller", "The policy cannot be used, so every new file is held: {error}"
-                ).format(error=str(self.policy.error))
-            )
+        if (problem := self.policy_problem()) is not None:
+            reasons.append(problem)
         if self.start_error:
             reasons.append(
                 translate("Controller", "The guard could not start: {error}").format(
@@ -366,6 +435,7 @@ class Controller(QObject):
             )
         if self.engine is not None:
             reasons.extend(self.engine.unwatched)  # the system's watch limit, mostly
+            reasons.extend(self.engine.missing.values())  # a mistyped group folder
         if self.audit_error is not None:
             reasons.append(
                 translate("Controller", "The audit trail cannot be written: {error}").format(
@@ -443,19 +513,29 @@ class Controller(QObject):
             entry = self.held[record.id] = HeldEntry(record, since=record.created)
             group = self.policy.group(record.group_name)
             level = decision.level.name if decision.level else translate("Controller", "unknown")
-            self._log(
-                "held",
-                translate("Controller", 'Held {file} ({level}) on its way to "{group}"').format(
-                    file=visible(record.origin.name), level=level, group=visible(record.group_name)
-                ),
-            )
+            forwarded = forwarded_text(decision)  # then that is the reason, not the level
+            if forwarded is not None:
+                logged = translate("Controller", 'Held {file} on its way to "{group}": {reason}')
+                body = translate(
+                    "Controller", "{file}: {reason}. Decide whether it should go there."
+                )
+            else:
+                logged = translate("Controller", 'Held {file} ({level}) on its way to "{group}"')
+                body = translate(
+                    "Controller", "{file} is {level}. Decide whether it should go there."
+                )
+            words = {
+                "file": visible(record.origin.name),
+                "level": level,
+                "group": visible(record.group_name),
+                "reason": forwarded,
+            }
+            self._log("held", logged.format(**words))
             self.notification.emit(
                 translate("Controller", 'Held before sharing with "{group}"').format(
                     group=visible(group.name if group else record.group_name)
                 ),
-                translate(
-                    "Controller", "{file} is {level}. Decide whether it should go there."
-                ).format(file=visible(record.origin.name), level=level),
+                body.format(**words),
                 "info",
             )
         entry.record = record
@@ -506,9 +586,15 @@ class Controller(QObject):
 
     def _on_notified(self, path: Path, decision: Decision) -> None:
         level = decision.level.name if decision.level else translate("Controller", "unknown")
-        text = translate(
-            "Controller", "{file} ({level}) was shared; the policy asks only to tell you."
-        ).format(file=visible(path.name), level=level)
+        forwarded = forwarded_text(decision)
+        if forwarded is not None:
+            text = translate(
+                "Controller", "{file} was shared: {reason}. The policy asks only to tell you."
+            ).format(file=visible(path.name), reason=forwarded)
+        else:
+            text = translate(
+                "Controller", "{file} ({level}) was shared; the policy asks only to tell you."
+            ).format(file=visible(path.name), level=level)
         self._log("notified", text)
         self.notification.emit(translate("Controller", "Shared"), text, "info")
 
@@ -640,8 +726,19 @@ class Controller(QObject):
                     )
                 )
         rows.append((translate("Controller", "Held files"), str(len(self.held))))
-        rows.append((translate("Controller", "Data folder"), str(self.data_dir)))
-        rows.append((translate("Controller", 'The "Not shared" folder'), str(self.not_shared_root)))
+        # Every path, as `sendguard doctor` prints them for the same options.
+        paths = self.paths
+        for name, path in (
+            (translate("Controller", "Data folder"), paths.data_dir),
+            (translate("Controller", "Journal"), paths.journal),
+            (translate("Controller", "Hold area"), paths.hold),
+            (translate("Controller", "Audit trail"), paths.audit),
+            (translate("Controller", "Last good policy copies"), paths.last_good),
+            (translate("Controller", 'The "Not shared" folder'), self.not_shared_root),
+            (translate("Controller", "User settings file"), paths.settings),
+            (translate("Controller", "System policy file"), paths.system_policy),
+        ):
+            rows.append((name, str(path)))
         trail = self.trail
         if trail is not None:
             rows.append((translate("Controller", "Audit"), trail.status.message))

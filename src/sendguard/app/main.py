@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication
 
-from sendguard.paths import default_data_dir
+from sendguard.paths import resolve_paths
 
 from . import i18n
 from .controller import Controller
@@ -77,8 +77,10 @@ def run_app(
             file=sys.stderr,
         )
         return EXIT_FAILED
-    data_dir = data_dir or default_data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The commands resolve their paths from the same options by the same function, so a file
+    # `sendguard held return` moves is where the app's menu and Diagnostics say.
+    paths = resolve_paths(data_dir, policy=policy, not_shared=not_shared)
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setApplicationName("SendGuard")
@@ -86,9 +88,9 @@ def run_app(
     app.setDesktopFileName("sendguard")
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
-    i18n.install(app, i18n.chosen_language(data_dir, language))
+    i18n.install(app, i18n.chosen_language(paths.data_dir, language))
 
-    single = SingleInstance(data_dir)
+    single = SingleInstance(paths.data_dir)
     if single.ask_running_instance():
         print("SendGuard is already running; its window was brought forward.")
         return EXIT_OK
@@ -99,6 +101,7 @@ def run_app(
             file=sys.stderr,
         )
 
+    # The options as given: the controller resolves them with `resolve_paths` as above.
     controller = Controller(policy_path=policy, data_dir=data_dir, not_shared=not_shared)
     shell = Shell(controller)
     single.activated.connect(shell.bring_forward)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sendguard.cli.engine import add_location_options
+from sendguard.cli.locations import add_location_options
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

@@ -12,10 +12,10 @@ from typing import TextIO
 
 from sendguard.audit.chain import AuditStore, AuditStoreError
 from sendguard.audit.records import csv_header, csv_row, ecs
-from sendguard.audit.trail import AUDIT_FILE, first_keys_from_keyring, read_escrow
+from sendguard.audit.trail import first_keys_from_keyring, read_escrow
 from sendguard.audit.verify import read_anchors, verify
 from sendguard.display import visible
-from sendguard.paths import default_data_dir
+from sendguard.paths import default_data_dir, resolve_paths
 
 EXIT_INTACT = 0
 EXIT_TAMPERED = 1
@@ -102,7 +102,7 @@ def _usage(parser: argparse.ArgumentParser, message: str) -> int:
 
 
 def _open(args: argparse.Namespace, command: str) -> AuditStore | None:
-    path = (args.data_dir or default_data_dir()) / AUDIT_FILE
+    path = resolve_paths(args.data_dir).audit
     try:
         return AuditStore(path, create=False)
     except AuditStoreError as exc:

@@ -1,10 +1,12 @@
 """``sendguard doctor``: one command IT runs on a workstation to see whether SendGuard works.
 
-It reports versions; the effective policy with its sources, hash and signature state; each
-group's folders (there? on which file system? watched?); whether each has a hold area on
-its file system; the keyring; the tray; inotify limits against the folders watched; and
-whether the audit collectors answer. It changes nothing. Exit status 0 when all is well,
-1 with a numbered list of what to fix, 2 for a usage error.
+It reports versions; every path (data folder, journal, hold area, "Not shared", user
+settings, system policy: ``sendguard.paths.resolve_paths``, as the app has them); the
+effective policy with its sources, hash and signature state; each group's folders (there? on
+which file system? watched?); whether each has a hold area on its file system; the keyring;
+the tray; inotify limits against the folders watched; and whether the audit collectors
+answer. It changes nothing. Exit status 0 when all is well, 1 with a numbered list of what to
+fix, 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sendguard import __version__
+from sendguard.cli.locations import add_location_options, paths_from
 from sendguard.display import visible
 from sendguard.engine.holdarea import other_file_system_hold_root
-from sendguard.paths import default_data_dir
+from sendguard.paths import AppPaths, resolve_paths
 from sendguard.policy import Policy, load_policy
 from sendguard.policy.signed import SignatureState, key_path_for, verify_policy
 
@@ -82,21 +85,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "doctor",
         help="check that SendGuard can work on this computer, and say what to fix",
         description=(
-            "Report versions, the effective policy (sources, hash, signature), each group's"
-            " folders, hold areas, the keyring, the tray, inotify limits and the audit"
-            " collectors. Changes nothing."
+            "Report versions, every path SendGuard uses, the effective policy (sources, hash,"
+            " signature), each group's folders, hold areas, the keyring, the tray, inotify"
+            " limits and the audit collectors. Changes nothing."
         ),
         epilog="exit status: 0 all is well, 1 something to fix (listed), 2 usage error",
     )
-    parser.add_argument(
-        "--policy", metavar="FILE", type=Path, help="check FILE as the system policy"
-    )
-    parser.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        type=Path,
-        help=f"the data folder to check (default: {default_data_dir()})",
-    )
+    add_location_options(parser)  # --policy, --data-dir, --not-shared, as for `app` and `run`
     parser.add_argument("--json", action="store_true", help="the report as one JSON object")
     # The tray probe when this runs from the installed bundle, where there is no Python
     # interpreter to give TRAY_PROBE to: the bundle runs itself with this option.
@@ -113,10 +108,12 @@ def run(args: argparse.Namespace) -> int:
             f"sendguard doctor: error: no such file: {visible(str(args.policy))}", file=sys.stderr
         )
         return EXIT_USAGE
-    report = diagnose(args.policy, args.data_dir)
+    paths = paths_from(args)
+    report = diagnose(paths=paths)
     if args.json:
         document = {
             "ok": not report.problems,
+            "paths": paths.as_strings(),
             "checks": [asdict(check) for check in report.checks],
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
@@ -125,13 +122,26 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if report.problems else EXIT_OK
 
 
-def diagnose(policy_path: Path | None, data_dir: Path | None = None) -> Report:
-    """Every check; `data_dir` as given with ``--data-dir`` (None: the default, and the user
-    settings in their usual place)."""
+def diagnose(
+    policy_path: Path | None = None,
+    data_dir: Path | None = None,
+    *,
+    paths: AppPaths | None = None,
+) -> Report:
+    """Every check; `policy_path` and `data_dir` as given with ``--policy`` and ``--data-dir``
+    (None: the defaults), or every path at once as `paths`."""
+    if paths is None:
+        paths = resolve_paths(data_dir, policy=policy_path)
+    data_dir = paths.data_dir
     report = Report()
     versions(report)
-    policy = load_policy(policy_path, system_required=policy_path is not None, data_dir=data_dir)
-    data_dir = data_dir or default_data_dir()
+    path_checks(report, paths)
+    policy = load_policy(
+        paths.policy_option,
+        user_path=paths.settings,
+        system_required=paths.policy_given,
+        data_dir=data_dir,
+    )
     policy_checks(report, policy, data_dir)
     folders = group_checks(report, policy, data_dir)
     keyring_check(report, policy)
@@ -155,6 +165,22 @@ def versions(report: Report) -> None:
         except importlib.metadata.PackageNotFoundError:
             version = "not found"
         report.add("versions", distribution, "ok", version)
+
+
+# --- paths ----------------------------------------------------------------------------------
+
+
+def path_checks(report: Report, paths: AppPaths) -> None:
+    """Every path the app and the commands use with these options: where to look."""
+    read_only = (paths.settings, paths.system_policy)  # SendGuard reads them, never makes them
+    for name, path in paths.listed():
+        if path.exists():
+            detail = str(path)
+        elif path in read_only:
+            detail = f"{path} (none)"
+        else:
+            detail = f"{path} (not created yet)"
+        report.add("paths", name, "ok", detail)
 
 
 # --- policy ---------------------------------------------------------------------------------

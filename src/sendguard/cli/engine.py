@@ -12,6 +12,7 @@ from pathlib import Path
 from types import FrameType
 
 from sendguard.audit import AuditStoreError, open_audit_trail
+from sendguard.cli.locations import add_location_options, paths_from
 from sendguard.display import visible
 from sendguard.engine.answers import AnswerRefused, carry_out
 from sendguard.engine.arrivals import Arrival, Kind
@@ -26,36 +27,14 @@ from sendguard.engine.decider import (
 from sendguard.engine.guard import Engine, EngineConfig, EngineListener, error_in_words
 from sendguard.engine.holdarea import HoldArea
 from sendguard.engine.listeners import FanOutListener
-from sendguard.paths import default_data_dir, default_not_shared_dir
 from sendguard.policy import Policy, load_policy
 from sendguard.policy.decide import Decision
+from sendguard.policy.watch import POLL_SECONDS, PolicyReloader
 from sendguard.store.journal import HoldRecord, Journal, JournalError, State
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-def add_location_options(parser: argparse.ArgumentParser) -> None:
-    """--policy, --data-dir and --not-shared: for `run`, `held` and `app`."""
-    parser.add_argument(
-        "--policy",
-        metavar="FILE",
-        type=Path,
-        help="use FILE as the system policy instead of the OS location (for tests and trials)",
-    )
-    parser.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        type=Path,
-        help=f"where the journal and the hold area live (default: {default_data_dir()})",
-    )
-    parser.add_argument(
-        "--not-shared",
-        metavar="DIR",
-        type=Path,
-        help=f"where files not shared are kept (default: {default_not_shared_dir()})",
-    )
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -140,15 +119,38 @@ def _usage(parser: argparse.ArgumentParser, message: str) -> int:
     return EXIT_USAGE
 
 
-def _policy(args: argparse.Namespace) -> Policy:
-    return load_policy(args.policy, system_required=args.policy is not None, data_dir=args.data_dir)
+def _policy(args: argparse.Namespace, *, guarding: bool = False) -> Policy:
+    """The policy; `guarding` (the engine runs on it) keeps each valid file's copy and
+    guards with it while the file is broken (docs/policy.md)."""
+    paths = paths_from(args)
+    return load_policy(
+        paths.policy_option,
+        user_path=paths.settings,
+        system_required=paths.policy_given,
+        data_dir=paths.data_dir,
+        last_good=paths.last_good if guarding else None,
+    )
+
+
+def _say_policy_problem(policy: Policy) -> None:
+    if policy.error is None:
+        return
+    if policy.hold_everything:
+        print(f"The policy cannot be used, so every new file is held:\n  {policy.error}")
+        return
+    print(f"The policy cannot be used:\n  {policy.error}")
+    for kept in policy.last_good:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(kept.kept))
+        print(f"  Until it is fixed, its last valid copy guards (kept {when}): {kept.copy}")
+    for group in policy.groups:
+        if group.hold_all:
+            folders = ", ".join(visible(str(folder)) for folder in group.folders)
+            print(f'  Every new file is held in "{visible(group.name)}": {folders}')
 
 
 def _config(args: argparse.Namespace) -> EngineConfig:
-    return EngineConfig(
-        data_dir=args.data_dir or default_data_dir(),
-        not_shared=args.not_shared or default_not_shared_dir(),
-    )
+    paths = paths_from(args)
+    return EngineConfig(data_dir=paths.data_dir, not_shared=paths.not_shared)
 
 
 #: The arrival classes `run --arrivals` prints.
@@ -171,11 +173,10 @@ class _Printer(EngineListener):
             print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
 
     def held(self, record: HoldRecord, decision: Decision) -> None:
-        level = decision.level.name if decision.level else "unknown"
-        why = decision.hold_reason or f"{level} is above {decision.clearance}"
+        # The policy's problem, where it was forwarded from, or the level above clearance.
         self._say(
             f'held #{record.id} {visible(record.origin.name)} for "{visible(record.group_name)}":'
-            f" {why}"
+            f" {visible(decision.headline)}"
         )
 
     def released(self, record: HoldRecord, target: Path, confirmed: bool) -> None:
@@ -187,7 +188,8 @@ class _Printer(EngineListener):
 
     def notified(self, path: Path, decision: Decision) -> None:
         level = decision.level.name if decision.level else "unknown"
-        self._say(f"shared (policy says notify): {visible(str(path))} is {level}")
+        what = f": {visible(decision.headline)}" if decision.forwarded else f" is {level}"
+        self._say(f"shared (policy says notify): {visible(str(path))}{what}")
 
     def problem(self, message: str) -> None:
         self._say(f"problem: {visible(message)}")
@@ -223,10 +225,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    policy = _policy(args)
+    policy = _policy(args, guarding=True)
     config = _config(args)
-    if policy.error is not None:
-        print(f"The policy cannot be used, so every new file is held:\n  {policy.error}")
+    _say_policy_problem(policy)
     if not policy.groups:
         print(
             "No groups: the policy names none and none were found under the known sync"
@@ -266,13 +267,24 @@ def run(args: argparse.Namespace) -> int:
     for group in policy.groups:
         folders = ", ".join(visible(str(folder)) for folder in group.folders)
         print(f'Watching "{visible(group.name)}" (cleared for {group.clearance}): {folders}')
+    for message in engine.missing.values():
+        print(f"Needs attention: {visible(message)}")
     held = engine.held_files()
     if held:
         print(f"{len(held)} file(s) held from before; see `sendguard held list`.")
     print("Press Ctrl-C to stop.", flush=True)
     try:
+        reloader = PolicyReloader(policy, lambda: _policy(args, guarding=True))
+        next_poll = time.monotonic() + POLL_SECONDS
         while not stop.wait(0.5):
-            pass
+            if time.monotonic() < next_poll:
+                continue
+            next_poll = time.monotonic() + POLL_SECONDS
+            if (changed := reloader.poll()) is not None:
+                print("The policy changed and was read again.", flush=True)
+                _say_policy_problem(changed)
+                trail.policy_loaded(changed)
+                engine.set_policy(trail.guard(changed))
     finally:
         engine.stop()
         trail.record("engine.stopped")
@@ -282,9 +294,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _open_holds(args: argparse.Namespace) -> HoldArea:
-    config = _config(args)
-    journal = Journal(config.data_dir / "journal.sqlite3")
-    return HoldArea(journal, config.data_dir / "hold", config.not_shared_root)
+    paths = paths_from(args)
+    journal = Journal(paths.journal)
+    return HoldArea(journal, paths.hold, paths.not_shared)
 
 
 def held_list(args: argparse.Namespace) -> int:
@@ -307,6 +319,7 @@ def held_list(args: argparse.Namespace) -> int:
                         "held_at": str(record.held),
                         "level": record.level,
                         "action": record.action,
+                        "came_from": record.came_from,
                         "sha256": record.sha256,
                         "since": record.created,
                     },
@@ -320,9 +333,11 @@ def held_list(args: argparse.Namespace) -> int:
     print(f"{'ID':>5}  {'GROUP':20}  {'LEVEL':12}  {'SINCE':16}  FILE")
     for record in records:
         since = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created))
+        level = record.level or ("no label" if record.came_from else "?")
+        why = f'  (forwarded from "{visible(record.came_from)}")' if record.came_from else ""
         print(
-            f"{record.id:>5}  {visible(record.group_name)[:20]:20}  {(record.level or '?')[:12]:12}"
-            f"  {since:16}  {visible(record.origin.name)}"
+            f"{record.id:>5}  {visible(record.group_name)[:20]:20}  {level[:12]:12}"
+            f"  {since:16}  {visible(record.origin.name)}{why}"
         )
     return EXIT_OK
 

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from sendguard.cli import signing
 from sendguard.display import visible
+from sendguard.paths import resolve_paths
 from sendguard.policy import Group, Policy, decide, load_policy
 
 EXIT_OK = 0
@@ -104,13 +105,13 @@ def _check(args: argparse.Namespace) -> int:
     if args.file is not None and args.system is not None:
         raise _UsageError("give the policy as FILE or as --system, not both")
     system = _existing(args.file if args.file is not None else args.system)
-    user = _existing(args.user)
+    paths = resolve_paths(policy=system, settings=_existing(args.user))
     policy = load_policy(
-        system,
-        user,
-        system_required=system is not None,
+        paths.policy_option,
+        paths.settings,
+        system_required=paths.policy_given,
         # A file checked on its own is checked as IT will ship it: without this user's settings.
-        include_user=args.file is None or user is not None,
+        include_user=args.file is None or args.user is not None,
     )
     _print_check(policy, sys.stdout)
     if policy.error is not None:
@@ -169,9 +170,8 @@ def _explain(args: argparse.Namespace) -> int:
         raise _UsageError(f"no such file: {visible(args.file)}")
     if target.is_dir():
         raise _UsageError(f"{visible(args.file)} is a folder; give a file")
-    system = _existing(args.policy)
-    user = _existing(args.user)
-    policy = load_policy(system, user, system_required=system is not None)
+    paths = resolve_paths(policy=_existing(args.policy), settings=_existing(args.user))
+    policy = load_policy(paths.policy_option, paths.settings, system_required=paths.policy_given)
     group = policy.group(args.group)
     if group is None:
         known = ", ".join(visible(g.name) for g in policy.groups) or "none"

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+from sendguard.paths import LAST_GOOD_DIR  # noqa: F401 - the one name, kept here for callers
 from sendguard.policy.model import LastGood, SourceFile
 
-LAST_GOOD_DIR = "last-good"
 MANIFEST = "manifest.json"
 Role = Literal["system", "user"]
 

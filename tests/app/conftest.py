@@ -76,8 +76,12 @@ class AppWorld:
 
     def dialog(self, timeout: float = 10.0):  # type: ignore[no-untyped-def]
         self.wait(lambda: self.shell.dialog is not None, timeout)
-        assert self.shell.dialog is not None
-        return self.shell.dialog
+        dialog = self.shell.dialog
+        assert dialog is not None
+        # Keys typed in the dialog's first moment are ignored (a key held from the chat
+        # window must decide nothing): a test types as a person would, after it.
+        self.wait(lambda: dialog.keys_ready, timeout)
+        return dialog
 
 
 def fast(config: EngineConfig) -> EngineConfig:

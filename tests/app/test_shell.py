@@ -37,6 +37,7 @@ def test_menu_is_rebuilt_with_the_current_status_when_it_opens(make_app) -> None
         "Groups and policy…",
         'Open the "Not shared" folder',
         "Diagnostics…",
+        "Getting started…",
         "Language",
         "Quit",
     ]
@@ -63,6 +64,7 @@ def test_without_a_tray_a_window_with_the_same_actions_says_why(make_app) -> Non
         "Groups and policy…",
         'Open the "Not shared" folder',
         "Diagnostics…",
+        "Getting started…",
         "Quit",
         "Language",
     ]

@@ -5,6 +5,10 @@ in the group's colour, with its member count and whether outsiders are in it. "D
 is the default button and what Esc and closing mean; sharing takes a deliberate act: the
 share button names the group, arms only after a short delay, and where the policy asks, the
 group's name must be typed (not pasted) and a reason given. Nothing here times out.
+
+A key counts only if it is pressed and released while the dialog is on screen, after its
+first moment: an Enter or a space meant for the chat window, typed or held down as the
+dialog appears, decides nothing (`KeyGate`). Mouse clicks are not held back.
 """
 
 from __future__ import annotations
@@ -12,7 +16,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QElapsedTimer,
+    QEvent,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -38,15 +51,26 @@ from PySide6.QtWidgets import (
 )
 
 from sendguard.display import visible
-from sendguard.engine.decider import Answer, Batch, PromptItem, same_group_name
+from sendguard.engine.decider import Answer, Batch, PromptItem, typed_name_matches
 from sendguard.labels import Findings
 from sendguard.labels.model import Finding, Scheme
 from sendguard.policy import Action
+
+from .reasons import forwarded_text, forwarding_rule
 
 translate = QCoreApplication.translate
 
 #: A reflex click (the user was clicking where the dialog appeared) does nothing.
 ARM_DELAY_MS = 1500
+#: Keys pressed this soon after the dialog appears (or gets the keyboard back) are ignored:
+#: nobody has read it yet, so the key was meant for the window they were typing in — an
+#: Enter that sends a chat message, a space between words — and the dialog took the focus
+#: under their fingers. About three times the time it takes to react to something that
+#: appears (~250 ms), so a keystroke already on its way is caught; a key held down is
+#: refused however long it is held (`KeyGate`), so this need not be longer. Short enough
+#: that a deliberate Esc a moment later is not lost. Never longer than the arm delay: the
+#: keys work once the share button does (`ConfirmDialog`).
+KEY_DELAY_MS = 800
 #: Where the label was found, in words a person understands.
 _PLACES = (
     # Most specific first: an e-mail's "header msip_labels" is a label, not a page header.
@@ -89,12 +113,26 @@ def _where_in_words(finding: Finding) -> str:
 
 
 def label_line(item: PromptItem) -> str:
-    """«SECRET — marking "SECRET" in the page header»."""
+    """«SECRET — marking "SECRET" in the page header». Forwarded content leads with where
+    it came from: «Forwarded from "Work" (…) — no label of its own»."""
     decision = item.decision
     if decision.hold_reason:
         return plain(decision.hold_reason)
-    if decision.level is None and item.came_from:
-        return translate("ConfirmDialog", "No label: asked because it came from another group.")
+    forwarded = forwarded_text(decision, item.came_from)
+    if forwarded is None:
+        return _label_words(item)
+    label = (
+        _label_words(item)
+        if decision.level is not None
+        else translate("ConfirmDialog", "no label of its own")
+    )
+    return translate("ConfirmDialog", "{forwarded} — {label}").format(
+        forwarded=forwarded, label=label
+    )
+
+
+def _label_words(item: PromptItem) -> str:
+    decision = item.decision
     level = decision.level.name if decision.level else translate("ConfirmDialog", "unknown level")
     # The strongest label; among equals, one in the content rather than in the file's name
     # or tags (the name is what the user sees anyway).
@@ -229,15 +267,108 @@ class _FileRow(QFrame):
 def _extra_lines(item: PromptItem) -> list[str]:
     """Forwarding and wrong-group hints, when the engine gives them."""
     lines = []
-    if item.came_from:
-        lines.append(
-            translate("ConfirmDialog", 'This came from "{group}".').format(
-                group=plain(item.came_from)
-            )
-        )
+    rule = forwarding_rule(item.decision)  # where it came from is in the label line
+    if rule is not None:
+        lines.append(rule)
     if item.hint:
         lines.append(plain(item.hint))
     return lines
+
+
+def _physical_key(event: QKeyEvent) -> tuple[bool, int]:
+    """Which key on the keyboard: its scan code where the platform gives one (a release
+    then matches its press whatever the modifiers did meanwhile), else Qt's key code."""
+    scan = event.nativeScanCode()
+    return (True, scan) if scan else (False, event.key())
+
+
+class KeyGate(QObject):
+    """Lets a key act only if it was pressed after the first moment of the dialog being on
+    screen, and pressed while the dialog was: a key already down when the dialog appeared
+    (its auto-repeats, its release) and a key pressed in the first moment do nothing.
+
+    Installed as an event filter on the dialog and every widget in it, so it sees a key
+    before the focused widget does (whether a button, Space and Enter on it, a check box, the
+    name field, or the dialog's own Esc and Enter), and again at each parent the key goes on
+    to. A shortcut's key is held back the same way. Mouse events pass untouched.
+    """
+
+    _KEY_EVENTS = (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride)
+    #: A release and a press of a key this close together are one auto-repeat, marked or
+    #: not: X11 sends each repeat as a release and a press with the same time, and Qt marks
+    #: them as a repeat only when it happens to read both at once. No finger lifts a key and
+    #: presses it again within a few milliseconds.
+    _REPEAT_PAIR_MS = 5
+
+    def __init__(self, delay_ms: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.delay_ms = delay_ms
+        self._since = QElapsedTimer()  # not started: not shown yet, no key counts
+        #: Keys whose latest press was let through: only these may repeat or be released.
+        self._live: set[tuple[bool, int]] = set()
+        #: Keys whose latest press or release was held back: None while down, else the
+        #: time of that release (0 where the platform gives no times).
+        self._held: dict[tuple[bool, int], int | None] = {}
+
+    def restart(self, *, forget_keys: bool = True) -> None:
+        """The dialog appeared or got the keyboard back: a first moment again. With
+        `forget_keys`, a key pressed before now (elsewhere) may not repeat or be released
+        here."""
+        self._since.start()
+        if forget_keys:
+            self._live.clear()
+            self._held.clear()
+
+    @property
+    def ready(self) -> bool:
+        """The first moment is over: a fresh key press counts."""
+        return self.remaining_ms() == 0
+
+    def remaining_ms(self) -> int:
+        """How long until a fresh key press counts (all of it before the dialog is shown)."""
+        if not self._since.isValid():
+            return self.delay_ms
+        return max(0, self.delay_ms - self._since.elapsed())
+
+    def guard(self, widget: QWidget) -> None:
+        """Watch `widget` and everything in it (installing twice is harmless)."""
+        for each in (widget, *widget.findChildren(QWidget)):
+            each.installEventFilter(self)
+
+    def _repeats_a_held_key(self, key: tuple[bool, int], time: int) -> bool:
+        """A press not marked as a repeat that is one all the same: of a key held back and
+        not released since, or arriving with the release of one (see _REPEAT_PAIR_MS)."""
+        if key not in self._held:
+            return False
+        released = self._held[key]
+        return released is None or (released > 0 and abs(time - released) <= self._REPEAT_PAIR_MS)
+
+    def _lets_through(self, key: tuple[bool, int], event: QKeyEvent) -> bool:
+        if event.type() == QEvent.Type.KeyRelease or event.isAutoRepeat():
+            # A release, or a repeat of a key held down: only for a press let through.
+            return key in self._live
+        return self.ready and not self._repeats_a_held_key(key, event.timestamp())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() not in self._KEY_EVENTS or not isinstance(event, QKeyEvent):
+            return False
+        key = _physical_key(event)
+        allowed = self._lets_through(key, event)
+        if event.type() == QEvent.Type.KeyPress:
+            if allowed:
+                self._live.add(key)
+                self._held.pop(key, None)
+            else:
+                self._live.discard(key)
+                self._held[key] = None
+        elif event.type() == QEvent.Type.KeyRelease and not allowed:
+            self._held[key] = event.timestamp()
+        if allowed:
+            return False
+        # Swallowed, and accepted so it goes to no parent. For a ShortcutOverride, accepting
+        # means "no shortcut": the key press that follows comes here and is swallowed too.
+        event.accept()
+        return True
 
 
 class ConfirmDialog(QDialog):
@@ -247,9 +378,17 @@ class ConfirmDialog(QDialog):
     answered = Signal(list)
 
     def __init__(
-        self, batch: Batch, parent: QWidget | None = None, arm_delay_ms: int = ARM_DELAY_MS
+        self,
+        batch: Batch,
+        parent: QWidget | None = None,
+        arm_delay_ms: int = ARM_DELAY_MS,
+        key_delay_ms: int | None = None,
     ) -> None:
         super().__init__(parent)
+        # Keys work no later than the share button: once it is armed, Space on it shares.
+        self._keys = KeyGate(
+            min(KEY_DELAY_MS, arm_delay_ms) if key_delay_ms is None else key_delay_ms, self
+        )
         self.batch = batch
         self.group = batch.group
         self._answered = False
@@ -377,6 +516,7 @@ class ConfirmDialog(QDialog):
         self._relayout()
         self.adjustSize()
         self.dont_share.setFocus()
+        self._keys.guard(self)
 
     # --- rows ----------------------------------------------------------------------------
 
@@ -395,11 +535,15 @@ class ConfirmDialog(QDialog):
             return
         for item in fresh:
             self._add_row(item)
+        self._keys.guard(self)  # the new rows' check boxes
         self._armed = False
         self.adjustSize()
         self.waiting.setVisible(True)
         if self.isVisible():
             self._arm_timer.start(self._arm_delay)
+            # The list changed under the user's fingers: a first moment again for keys. A key
+            # already held (and let through) may still be released.
+            self._keys.restart(forget_keys=False)
         self._relayout()
 
     def _relayout(self) -> None:
@@ -454,10 +598,23 @@ class ConfirmDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._keys.restart()
         if not self._armed and not self._arm_timer.isActive():
             self._arm_timer.start(self._arm_delay)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Getting the keyboard back (raised from the tray, or clicked into from the chat
+        # window) is appearing again, as far as keys go.
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self._keys.restart()
+
     def _arm(self) -> None:
+        # Not before the keys work (their first moment starts again when the dialog gets
+        # the keyboard, a little after it is shown): an armed share button takes Space.
+        if not self._keys.ready:
+            self._arm_timer.start(self._keys.remaining_ms())
+            return
         self._armed = True
         self.waiting.setVisible(False)
         self._update()
@@ -465,6 +622,11 @@ class ConfirmDialog(QDialog):
     @property
     def armed(self) -> bool:
         return self._armed
+
+    @property
+    def keys_ready(self) -> bool:
+        """Past the first moment: a key pressed now (and released) counts."""
+        return self._keys.ready
 
     @property
     def answered_already(self) -> bool:
@@ -481,7 +643,7 @@ class ConfirmDialog(QDialog):
         return max(actions, default=Action.CONFIRM)
 
     def name_ok(self) -> bool:
-        return not self.needs_name or same_group_name(self.name_edit.text(), self.group.name)
+        return not self.needs_name or typed_name_matches(self.name_edit.text(), self.group.name)
 
     def reason_ok(self) -> bool:
         return not self.needs_reason or bool(self.reason_edit.toPlainText().strip())

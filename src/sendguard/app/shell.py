@@ -22,6 +22,7 @@ from sendguard.engine.decider import Answer, Reply
 from . import i18n
 from .controller import Controller, PendingBatch
 from .dialog import ConfirmDialog
+from .firstrun import FirstRunWindow, first_run_done
 from .icons import app_icon, state_icon
 from .windows import (
     ActivityWindow,
@@ -99,6 +100,9 @@ class Shell(QObject):
         #: The open "put back the group's version?" question, if any (tests drive it).
         self.put_back_box: QMessageBox | None = None
         controller.dialog_open = lambda: self.dialog is not None
+        #: The first-run window is offered once, when the engine has first started.
+        self._first_run_checked = False
+        controller.state_changed.connect(self.show_first_run_if_needed)
 
     def show(self) -> None:
         if self.tray is not None:
@@ -168,6 +172,7 @@ class Shell(QObject):
         menu.addAction(translate("Shell", "Groups and policy…"), self.open_groups)
         menu.addAction(translate("Shell", 'Open the "Not shared" folder'), self.open_not_shared)
         menu.addAction(translate("Shell", "Diagnostics…"), self.open_diagnostics)
+        menu.addAction(translate("Shell", "Getting started…"), self.open_first_run)
         menu.addMenu(self.language_menu())
         menu.addSeparator()
         quit_text = translate("Shell", "Quit")
@@ -207,6 +212,7 @@ class Shell(QObject):
             (translate("Shell", "Groups and policy…"), self.open_groups),
             (translate("Shell", 'Open the "Not shared" folder'), self.open_not_shared),
             (translate("Shell", "Diagnostics…"), self.open_diagnostics),
+            (translate("Shell", "Getting started…"), self.open_first_run),
             (translate("Shell", "Quit"), self._quit),
         ]
 
@@ -264,6 +270,20 @@ class Shell(QObject):
 
     def open_not_shared(self) -> None:
         open_folder(self.controller.not_shared_root)
+
+    def show_first_run_if_needed(self) -> None:
+        """Once the engine has started (or could not): the first-run window, until the user
+        has dismissed it once (firstrun.py)."""
+        if self._first_run_checked or not self.controller.ready:
+            return
+        self._first_run_checked = True
+        if not first_run_done(self.controller.data_dir):
+            self.open_first_run()
+
+    def open_first_run(self) -> FirstRunWindow:
+        window = self._window("first-run", lambda: FirstRunWindow(self.controller))
+        assert isinstance(window, FirstRunWindow)
+        return window
 
     def bring_forward(self) -> None:
         """A second launch asked us to show ourselves."""

@@ -7,17 +7,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QTreeWidget,
@@ -31,6 +33,7 @@ from sendguard.policy.model import key_path
 from sendguard.store.journal import Journal, JournalError
 
 from .controller import Controller
+from .reasons import forwarded_text
 
 translate = QCoreApplication.translate
 
@@ -115,8 +118,18 @@ class HeldWindow(QWidget):
             level = decision.level.name if decision and decision.level else self.tr("checking…")
             if decision is not None and decision.hold_reason:
                 level = self.tr("held: the policy cannot be used")
+            reason = _cell(level)
+            if decision is not None and decision.forwarded is not None:
+                # Forwarded: that is why it is held; its label, if any, comes second.
+                reason = _cell(
+                    self.tr("{forwarded} — {level}").format(
+                        forwarded=forwarded_text(None, decision.forwarded.source),
+                        level=decision.level.name if decision.level else self.tr("no label"),
+                    )
+                )
+                reason.setToolTip(forwarded_text(decision) or "")
             self.table.setItem(row, 0, _cell(visible(record.group_name)))
-            self.table.setItem(row, 1, _cell(level))
+            self.table.setItem(row, 1, reason)
             self.table.setItem(row, 2, _cell(visible(record.origin.name)))
             self.table.setItem(row, 3, _cell(when(entry.since)))
             self._ids.append(record.id)
@@ -263,7 +276,14 @@ class ActivityWindow(QWidget):
                     visible(record.origin.name),
                     record.level or "",
                     self._decision_words(record.state.value, record.decision),
-                    visible(record.justification or ""),
+                    " — ".join(
+                        part
+                        for part in (
+                            forwarded_text(None, record.came_from),
+                            visible(record.justification or ""),
+                        )
+                        if part
+                    ),
                     self._arrival_words("share"),
                 ],
                 False,
@@ -430,7 +450,16 @@ class DiagnosticsWindow(QWidget):
 
 class MainWindow(QWidget):
     """Where there is no tray: the same actions in a small window that says why, so
-    SendGuard never runs invisibly. Closing it minimises it; Quit quits."""
+    SendGuard never runs invisibly. Closing it minimises it; Quit quits.
+
+    Laid out for what it shows, at any scale: the buttons side by side in two columns, each
+    at least its size hint (never squeezed), the texts wrapped at the width the buttons
+    need, and the window never smaller than all of that (`_fit`)."""
+
+    #: Buttons side by side: all the actions in one column make a tall, narrow window.
+    COLUMNS = 2
+    #: The wrapped texts get at least this many average characters a line.
+    READABLE_LINE = 40
 
     def __init__(self, controller: Controller, reason: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -453,19 +482,52 @@ class MainWindow(QWidget):
         self.last_message.setWordWrap(True)
         self.last_message.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.last_message)
-        self.buttons = QVBoxLayout()
+        self.buttons = QGridLayout()
+        for column in range(self.COLUMNS):
+            self.buttons.setColumnStretch(column, 1)
         layout.addLayout(self.buttons)
+        layout.addStretch(1)  # a taller window grows below the buttons, not inside them
         controller.state_changed.connect(self.refresh)
         self.refresh()
 
     def add_action_button(self, button: QPushButton) -> None:
-        self.buttons.addWidget(button)
+        # As wide as the column, never narrower than its text; always its own height.
+        button.setSizePolicy(QSizePolicy.Policy.MinimumExpanding, QSizePolicy.Policy.Fixed)
+        index = self.buttons.count()
+        self.buttons.addWidget(button, index // self.COLUMNS, index % self.COLUMNS)
+        self._fit()
 
     def refresh(self) -> None:
         self.status.setText(self.controller.status_line())
 
     def show_message(self, title: str, message: str) -> None:
         self.last_message.setText(f"{title}: {message}")
+
+    def _fit(self) -> None:
+        """The smallest the window may be: the buttons' and labels' minimum width (at
+        least a readable line, within the screen), and at that width the height the layout
+        needs with every text wrapped. Any wider, the texts need no more height."""
+        layout = self.layout()
+        if layout is None:
+            return
+        least = layout.totalMinimumSize()
+        width = self.fontMetrics().averageCharWidth() * self.READABLE_LINE
+        screen = self.screen()
+        if screen is not None:
+            width = min(width, screen.availableGeometry().width())
+        width = max(width, least.width())
+        height = least.height()
+        if layout.hasHeightForWidth():
+            height = max(height, layout.totalHeightForWidth(width))
+        self.setMinimumSize(width, height)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        # A text, a font or a button changed what the layout needs (the layout has just
+        # taken it in): the window's minimum follows.
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._fit()
+        return handled
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.quitting:

@@ -61,15 +61,58 @@ class Decider(Protocol):
         """Ask about `batch`; call `reply` (from any thread, at any time, or never)."""
 
 
-def same_group_name(typed: str | None, name: str) -> bool:
-    """Typed names match case- and width-insensitively (ＦＡＭＩＬＹ is Family)."""
+#: Characters that look alike, or that not every keyboard or input method can type, each
+#: folded to one before a typed group name is compared with the real one: apostrophes and
+#: single quotes (’ ‘ ʼ ＇ ` ´ …), double quotes (“ ” ＂ 〝 …), dashes (– — − …) and the
+#: middle dot of transcribed names (· ・ • …). Folding never removes a character, so
+#: "Editors Desk" or "Editor's Desk" still differ from "Editors' Desk".
+_LOOK_ALIKES = str.maketrans(
+    dict.fromkeys(
+        "\u0027\u0060\u00b4\u02b9\u02bb\u02bc\u02bd\u02ca\u02cb\u0374\u055a\u05f3"
+        "\u1fbd\u1fbf\u1fef\u1ffd\u2018\u2019\u201a\u201b\u2032\u2035\ua78b\ua78c"
+        "\uff07\uff40",
+        "'",
+    )
+    | dict.fromkeys(
+        "\u0022\u02ba\u02dd\u201c\u201d\u201e\u201f\u2033\u2036\u301d\u301e\u301f\uff02",
+        '"',
+    )
+    | dict.fromkeys(
+        "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d",
+        "-",
+    )
+    | dict.fromkeys(
+        "\u0387\u2022\u2027\u2219\u22c5\u30fb\uff65",
+        "\u00b7",
+    )
+)
+
+
+def fold_group_name(text: str) -> str:
+    """A group name as compared: look-alikes folded (before NFKC, which would split ´ into
+    a space and an accent, and after it), NFKC (full-width ＥＤＩＴＯＲＳ, composed and
+    decomposed accents), case folded, invisible format characters (zero-width spaces, bidi
+    marks, soft hyphens) dropped, and runs of white space made one space, none at the ends.
+
+    Pure Python with no Qt, so the engine's own check can use the same rules."""
+    text = unicodedata.normalize("NFKC", text.translate(_LOOK_ALIKES))
+    text = unicodedata.normalize("NFKC", text.casefold()).translate(_LOOK_ALIKES)
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return " ".join(text.split())
+
+
+def typed_name_matches(typed: str | None, name: str) -> bool:
+    """Whether what the user typed is the group's name: «editors’ desk» and «ＥＤＩＴＯＲＳ'
+    ＤＥＳＫ» are "Editors' Desk"; «Editors Desk» and «Editor's Desk» are not."""
     if typed is None:
         return False
+    folded = fold_group_name(typed)
+    return bool(folded) and folded == fold_group_name(name)
 
-    def fold(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
-    return fold(typed) == fold(name)
+def same_group_name(typed: str | None, name: str) -> bool:
+    """The engine's check of a typed name: the dialog's, so what it accepts is shared."""
+    return typed_name_matches(typed, name)
 
 
 def answer_problem(action: Action | None, answer: Answer, group: Group) -> str | None:

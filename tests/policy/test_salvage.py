@@ -99,3 +99,31 @@ def test_an_unreadable_policy_file_is_replaced_by_its_kept_copy_and_says_so() ->
     finally:
         policy.chmod(0o644)
         shutil.rmtree(base)
+
+
+def test_discovered_groups_hold_everything_while_the_policy_is_broken(tmp_path: Path) -> None:
+    (tmp_path / "Dropbox" / "Family").mkdir(parents=True)
+    (tmp_path / "Work").mkdir()
+    policy_file = tmp_path / "policy.toml"
+    good = f'[[groups]]\nname = "Work"\nfolders = ["{tmp_path}/Work"]\nclearance = "SECRET"\n'
+    policy_file.write_text(good)
+
+    def load() -> Policy:
+        return load_policy(
+            policy_file, tmp_path / "none.toml", system_required=True, home=tmp_path,
+            data_dir=tmp_path / "data", last_good=tmp_path / "data" / LAST_GOOD_DIR,
+        )  # fmt: skip
+
+    valid = load()
+    assert [(g.name, g.discovered, g.hold_all) for g in valid.groups] == [
+        ("Work", False, False),
+        ("Family", True, False),
+    ]
+    policy_file.write_text(good.replace('"SECRET"', "SECRET"))  # quotes missing
+    broken = load()
+    # Work's folder is still named by the broken text; Family was discovered.
+    assert [(g.name, g.hold_all) for g in broken.groups] == [("Work", True), ("Family", True)]
+    assert all(broken.holds_all(group) for group in broken.groups)
+    assert not broken.hold_everything  # the kept copy still says how Work is cleared
+    work = broken.group("Work")
+    assert work is not None and work.clearance.name == "SECRET"

@@ -71,6 +71,10 @@ GOAL_P50_MS = 5.0
 GOAL_P99_MS = 20.0
 GOAL_BURST_FILES = 5000
 GOAL_BURST_RATE = 2000.0
+#: A folder dragged in: 2,000 files, the last out of the group folder within 2 s of the
+#: last close() (before Nextcloud or Seafile begin uploading).
+GOAL_DRAIN_FILES = 2000
+GOAL_DRAIN_MS = 2000.0
 GOAL_IDLE_CPU_PERCENT = 1.0  # "near 0": under 1 % of one CPU
 GOAL_RSS_MB = 100.0
 GOAL_SETUP_S = 2.0
@@ -647,6 +651,44 @@ def phase_burst(work: Path, options: Options) -> Run:
     return run
 
 
+def phase_during(work: Path, options: Options) -> tuple[Run, Run]:
+    """2,000 files written into one group as fast as a copy can (a folder dragged in); once
+    they have left the group folder — held first, read after — single files are written
+    into a second group, 20-40 ms apart, while the engine classifies the 2,000 in the hold
+    area. Returns the burst's run (its drain: the last out after the last close) and the
+    single files' run (their latency)."""
+    world = make_world(work / "during", 2, 1, 0)
+    runner = ChildEngine(world.spec, work)
+    singles = [f"single-{index:03d}.txt" for index in range(50 if options.quick else 100)]
+    try:
+        wait_ready(world)
+        burst = measure_run("drain", world, runner, GOAL_DRAIN_FILES, constant(0.0))
+        listener = Listener(world.groups[1])
+        closed = write_files(world.groups[1], singles, jittered(0.020, 0.040, seed=7))
+        run_until(lambda: not set(singles).intersection(os.listdir(world.groups[1])), 10)
+        close_seen, moved, overflows = listener.finish()
+    finally:
+        final = runner.stop()
+    burst.engine = final
+    latencies = [(moved[n] - closed[n]) / 1e6 for n in singles if n in moved and n in closed]
+    floor = [(close_seen[n] - closed[n]) / 1e6 for n in singles if n in close_seen]
+    remaining = set(singles).intersection(os.listdir(world.groups[1]))
+    stamps = sorted(closed.values())
+    span = (stamps[-1] - stamps[0]) / 1e9 if len(stamps) > 1 else float("nan")
+    during = Run(
+        name="during",
+        files=len(singles),
+        rate=(len(singles) - 1) / span if span == span and span else float("nan"),
+        latencies_ms=latencies,
+        floor_ms=floor,
+        missed=len(remaining),
+        lost=0,
+        listener_overflows=overflows,
+        engine=final,
+    )
+    return burst, during
+
+
 def phase_stall(work: Path, options: Options) -> tuple[Run, float]:
     """The engine stopped while the kernel queue overflows; then how long until all held."""
     world = make_world(work / "stall", 1, 1, 0)
@@ -756,7 +798,7 @@ def fmt(value: float, digits: int = 2) -> str:
     return "-" if value != value else f"{value:.{digits}f}"
 
 
-PHASES = ("paced", "inproc", "moved", "saved", "burst", "stall", "idle", "setup")
+PHASES = ("paced", "inproc", "moved", "saved", "burst", "during", "stall", "idle", "setup")
 
 
 @dataclass
@@ -776,6 +818,8 @@ RUN_LABELS = {
     "moved-in": ("engine, moved in (child process)", "rename() -> IN_MOVED_TO"),
     "saved": ("engine, saved via temp name (child)", "rename() -> IN_MOVED_TO"),
     "burst": ("engine, burst (child process)", "close() -> IN_CLOSE_WRITE"),
+    "drain": ("engine, 2,000 at once (child process)", "close() -> IN_CLOSE_WRITE"),
+    "during": ("engine, single files during it", "close() -> IN_CLOSE_WRITE"),
 }
 
 
@@ -891,6 +935,19 @@ def report(options: Options, results: Results, elapsed: float) -> None:
             burst.missed == 0 and burst.lost == 0,
             f"no file missed in the burst ({burst.missed} missed, {burst.lost} lost)",
         )
+    drain, during = results.run("drain"), results.run("during")
+    if drain is not None:
+        goal(
+            drain.missed == 0 and drain.last_out_ms <= GOAL_DRAIN_MS,
+            f"{drain.files} files at once: the last out <= {GOAL_DRAIN_MS:.0f} ms after the last"
+            f" close() ({fmt(drain.last_out_ms, 0)} ms; {drain.missed} missed, {drain.lost} lost)",
+        )
+    if during is not None:
+        goal(
+            during.missed == 0 and during.p99 <= GOAL_P99_MS,
+            f"single files while a burst is classified: p99 <= {GOAL_P99_MS:.0f} ms"
+            f" (p50 {fmt(during.p50)} ms, p99 {fmt(during.p99)} ms, {during.missed} missed)",
+        )
     if results.stall is not None:
         run, _ = results.stall
         goal(
@@ -995,6 +1052,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             pace = f"{options.rate:.0f} files/s" if options.rate > 0 else "full speed"
             print(f"burst of {options.burst} at {pace} ...", flush=True)
             results.runs.append(phase_burst(work, options))
+        if "during" in phases:
+            print(f"{GOAL_DRAIN_FILES} files at once, single files while they are classified ...")
+            results.runs.extend(phase_during(work, options))
         if "stall" in phases:
             print(f"stall: {options.stall} files while the engine is stopped ...", flush=True)
             results.stall = phase_stall(work, options)

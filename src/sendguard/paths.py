@@ -42,6 +42,11 @@ HOLD_DIR = "hold"
 LAST_GOOD_DIR = "last-good"
 NOT_SHARED_DIR = "Not shared"
 DEMO_GROUPS_DIR = "Demo groups"
+#: The running engine's control socket (``sendguard held``), in a private folder of its own.
+CONTROL_DIR = "control"
+CONTROL_SOCKET = "engine.sock"
+#: The one-writer lock: held by the process that guards the data folder, or decides in it.
+WRITER_LOCK = "engine.lock"
 
 
 def _xdg(environ: Mapping[str, str], name: str, fallback: Path) -> Path:
@@ -143,6 +148,16 @@ class AppPaths:
     #: The system policy was given (``--policy``) rather than the OS location: then a
     #: missing file is an error, and the OS location's trust checks do not apply.
     policy_given: bool = False
+
+    @property
+    def control_socket(self) -> Path:
+        """The running engine's control socket (``0600``, in a ``0700`` folder)."""
+        return self.data_dir / CONTROL_DIR / CONTROL_SOCKET
+
+    @property
+    def writer_lock(self) -> Path:
+        """The lock of the one process writing the journal and the audit trail."""
+        return self.data_dir / WRITER_LOCK
 
     @property
     def policy_option(self) -> Path | None:

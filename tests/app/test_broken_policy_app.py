@@ -69,3 +69,20 @@ def test_a_mistyped_group_folder_needs_attention_naming_it_and_its_line(
     line = policy.splitlines().index('folders = ["{root}/groups/famliy"]') + 1
     assert f"policy.toml, line {line}" in reason
     assert not missing.exists()
+
+
+def test_the_tray_menu_says_the_whole_error_on_lines_of_its_width(
+    make_app: Callable[..., AppWorld],
+) -> None:
+    world = make_app(tray=True)
+    world.wait(lambda: world.controller.engine is not None)
+    policy_file = world.root / "policy.toml"
+    policy_file.write_text(policy_file.read_text().replace('"PUBLIC"', "PUBLIC"))
+    world.wait(lambda: world.controller.reload_policy() or world.controller.policy.error)
+    world.shell.rebuild_menu()
+    status = [a for a in world.shell.menu_actions() if not a.isEnabled() and a.text()]
+    assert len(status) > 1  # wrapped, not cut
+    width = world.shell.menu.fontMetrics()
+    assert all(width.horizontalAdvance(a.text()) <= 480 for a in status)
+    said = " ".join(a.text() for a in status)
+    assert "policy.toml, line" in said and "Fix:" in said and "expected valid TOML" in said

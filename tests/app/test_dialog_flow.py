@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication, QInputMethodEvent
 from PySide6.QtWidgets import QLabel
 
 from sendguard.app.dialog import ConfirmDialog
+from sendguard.store.fingerprints import fingerprint_file
 
 from .conftest import CLEAN, TLP_RED, AppWorld
 
@@ -275,7 +276,11 @@ def test_a_file_forwarded_from_a_work_group_names_both_groups(make_app, tmp_path
     world: AppWorld = make_app(policy=FORWARDING_POLICY)
     engine = world.controller.engine
     assert engine is not None
-    world.qtbot.wait(500)  # the work folder's files are fingerprinted in the background
+    # The work folder's files are fingerprinted in the background: wait until this one is.
+    fingerprint = fingerprint_file(tmp_path / "groups" / "work" / "minutes.txt")
+    store = engine.fingerprints
+    assert store is not None
+    world.wait(lambda: any(s.group_name == "Work — Newsroom" for s in store.sightings(fingerprint)))
     (world.family / "minutes.txt").write_bytes(CLEAN)
     dialog = world.dialog()
     assert dialog.windowTitle() == 'Share with "Family"?'

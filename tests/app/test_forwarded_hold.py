@@ -56,7 +56,9 @@ def test_a_forwarded_photo_is_shown_as_forwarded_from_work(make_app, tmp_path: P
     assert logged == f'Held from work.jpg on its way to "Family": Forwarded from "Work" ({HOW})'
 
     world.qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # don't share
-    world.wait(lambda: (world.not_shared / "Family" / "from work.jpg").exists())
+    # The engine says "returned" once the journal says so (the file is moved a moment before).
+    world.wait(lambda: any(a.kind == "returned" for a in world.controller.activity))
+    assert (world.not_shared / "Family" / "from work.jpg").exists()
     activity = world.shell.open_activity()
     activity.refresh()
     [shown] = [r for r in activity.visible_rows() if r[2] == "from work.jpg"]

@@ -26,8 +26,17 @@ SHIPPED_QM = APP_SOURCES / "translations" / "sendguard_zh_CN.qm"
 TOOLS = Path(sys.executable).parent
 HOW_TO_FIX = "run `make translations`, translate what it marks unfinished, and run it again"
 
-#: Names of products and technologies, the same in Chinese.
-SAME_IN_CHINESE = {"SendGuard", "Python", "Qt / PySide6", "SendGuard — {status}"}
+#: Names of products and technologies, the same in Chinese; and translated parts joined by a
+#: dash, in the same order in Chinese.
+SAME_IN_CHINESE = {
+    "SendGuard",
+    "Python",
+    "Qt / PySide6",
+    "SendGuard — {status}",
+    "{forwarded} — {label}",
+    "{forwarded} — {level}",
+    '"{group}"',  # a name in quotes: only the quote marks change (“{group}”)
+}
 
 #: `{name}` as str.format fills it; `{{` and `}}` are literal braces and removed first.
 PLACEHOLDER = re.compile(r"\{([^\W\d]\w*)\}")

@@ -121,7 +121,9 @@ def test_every_engine_decision_becomes_a_record(tmp_path: Path) -> None:
     returned = next(e for e in events if e["event"] == "returned")
     assert returned["file"] == "leak.txt" and "not to share" in returned["reason"]
     # A clean file passes in place, unheld and unrecorded: quiet when nothing is wrong.
-    assert "list.txt" not in {e.get("file") for e in events}
+    assert "list.txt" not in {e.get("file") for e in events}, [
+        e for e in events if e.get("file") == "list.txt"
+    ]
     assert "held" in failures and "released" in failures  # reported, and nothing stopped
 
 

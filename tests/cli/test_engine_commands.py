@@ -106,9 +106,9 @@ def test_held_return_moves_to_not_shared(held_file: Path) -> None:
     assert "not held" in again.stderr
 
 
-def test_unknown_id_is_a_usage_error(held_file: Path) -> None:
+def test_unknown_id_is_refused(held_file: Path) -> None:
     result = _sendguard("held", "share", "99", *_args(held_file))
-    assert result.returncode == 2
+    assert result.returncode == 1  # a refusal, like a file decided already: not a usage error
     assert "no held file #99" in result.stderr
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sendguard.cli import policy as policy_command
+from tests.labels.photos import page, photograph, save_jpeg
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
 MINIMAL = """\
@@ -169,3 +170,24 @@ def test_explain_under_an_invalid_policy_shows_the_hold(
     out = capsys.readouterr().out
     assert "Decision:  hold (the policy cannot be used)" in out
     assert f"{path}, line 2, ui.allow_quit: expected true or false" in out
+
+
+def test_explain_reads_a_photo_by_ocr_as_the_policy_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The guard holds a photo of a page and reads it by OCR: explain says what it will find;
+    with ``[ocr] enabled = false`` the guard shares it unread, and explain says that too."""
+    photo = save_jpeg(
+        photograph(page(top="TLP:RED"), frame=(1500, 2000), seed=5), tmp_path / "IMG_0042.jpg"
+    )
+    path = _policy(tmp_path)
+    assert _run("explain", str(photo), "--group", "Family", "--policy", str(path)) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^Scanned:   labelled \(jpeg\); read by OCR in \d+\.\d s$", out, re.M)
+    assert "marking TLP:RED, found in image, top (OCR)" in out
+    assert "Decision:  share without a prompt" not in out
+    path = _policy(tmp_path, MINIMAL + "\n[ocr]\nenabled = false\n", name="no-ocr.toml")
+    assert _run("explain", str(photo), "--group", "Family", "--policy", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "Scanned:   clean (jpeg); not read by OCR ([ocr] enabled = false)" in out
+    assert "Decision:  share without a prompt" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sendguard.cli import main
+from tests.labels.photos import landscape, page, photograph, save_jpeg
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -149,3 +151,87 @@ def test_a_bad_jobs_value_is_a_usage_error() -> None:
     result = _run("scan", "--jobs", "-1", "x")
     assert result.returncode == 2
     assert "cannot be negative" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A phone photo of a page marked 机密★1年, and a holiday photo without a marking."""
+    folder = tmp_path_factory.mktemp("photos")
+    save_jpeg(photograph(page(top="机密★1年"), frame=(1800, 2400)), folder / "IMG_5120.jpg")
+    save_jpeg(landscape((2400, 1800)), folder / "IMG_5121.jpg")
+    return folder
+
+
+def test_a_photo_of_a_labelled_page_is_read_by_ocr_as_the_guard_reads_it(photos: Path) -> None:
+    """The guard holds this photo and reads it by OCR; scan says what the guard will find."""
+    result = _run("scan", "--recursive", str(photos))
+    assert result.returncode == 1, result.stderr
+    notice, line, holiday, *rest = result.stdout.splitlines()[1:]
+    assert not rest
+    assert "IMG_5120.jpg" in notice and " labelled " in notice
+    assert "marking 机密 (机密★1年)" in notice and "image, top (OCR)" in notice
+    assert re.fullmatch(r" +read by OCR in \d+\.\d s", line), line
+    assert "IMG_5121.jpg" in holiday and " clean " in holiday
+    assert re.search(r"read by OCR in \d+\.\d s$", holiday), holiday
+
+
+def test_json_says_ocr_read_the_photo_and_how_long_it_took(photos: Path) -> None:
+    result = _run("scan", "--json", str(photos / "IMG_5120.jpg"))
+    assert result.returncode == 1, result.stderr
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["verdict"] == "labelled"
+    [label] = record["labels"]
+    assert (label["system"], label["marking"], label["value"]) == ("cn", "机密", "机密★1年")
+    assert label["where"] == ["image, top (OCR)"]
+    assert 0 < record["ocr_ms"] <= record["elapsed_ms"]
+    assert "ocr_pending" not in record
+
+
+def test_no_ocr_is_faster_but_never_calls_an_unread_photo_clean(photos: Path) -> None:
+    result = _run("scan", "--no-ocr", str(photos / "IMG_5120.jpg"))
+    assert result.returncode == 1, result.stderr
+    assert "clean" not in result.stdout
+    assert "unscannable: not read by OCR (--no-ocr)" in result.stdout
+    result = _run("scan", "--no-ocr", "--json", str(photos / "IMG_5120.jpg"))
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["verdict"] == "unscannable"
+    assert record["reason"].startswith("not read by OCR (--no-ocr)")
+    assert record["ocr_pending"] is True and "ocr_ms" not in record
+
+
+def test_no_ocr_keeps_what_the_quick_scan_found_and_says_the_picture_was_not_read(
+    photos: Path, tmp_path: Path
+) -> None:
+    named = tmp_path / "TLP-RED notice.jpg"
+    named.write_bytes((photos / "IMG_5120.jpg").read_bytes())
+    result = _run("scan", "--no-ocr", "--json", str(named))
+    assert result.returncode == 1
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["verdict"] == "labelled"
+    assert [label["marking"] for label in record["labels"]] == ["TLP:RED"]
+    assert any(note.startswith("not read by OCR (--no-ocr)") for note in record["notes"])
+    text = _run("scan", "--no-ocr", str(named)).stdout
+    assert "not read by OCR (--no-ocr)" in text
+
+
+_WITHOUT_OCR_EXTRA = """
+import sys
+sys.modules["rapidocr"] = None  # as if the ocr extra were not installed
+from sendguard.cli import entry_point
+entry_point()
+"""
+
+
+def test_without_the_ocr_extra_a_photo_is_unscannable_not_clean(photos: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_OCR_EXTRA, "scan", str(photos / "IMG_5120.jpg")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "clean" not in result.stdout
+    assert "unscannable: photos and scans are not read: the OCR extra is not installed" in (
+        result.stdout
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -156,7 +155,7 @@ def test_content_already_seen_in_the_group_is_no_forwarding_but_a_label_still_as
             for i in batch.items
         ]
 
-    engine, asked, _ = running(share_all)
+    engine, asked, recorder = running(share_all)
     (world.family / "recipe.txt").write_bytes(CLEAN)
     wait(lambda: engine.fingerprints is not None and engine.fingerprints.count() >= 1)
     (world.work / "recipe.txt").write_bytes(CLEAN)
@@ -172,8 +171,8 @@ def test_content_already_seen_in_the_group_is_no_forwarding_but_a_label_still_as
     wait(lambda: "plan.txt" in items(asked))
     first = items(asked)["plan.txt"]
     assert first.came_from == NEWSROOM and first.decision.action is Action.JUSTIFY
-    wait(lambda: (world.family / "plan.txt").exists())
-    time.sleep(0.3)
+    # Released: the engine has remembered the content as shared into Family by then.
+    wait(lambda: ("released", "plan.txt") in recorder.events)
     shutil.copy(world.work / "plan.txt", world.family / "plan again.txt")
     wait(lambda: "plan again.txt" in items(asked))
     again = items(asked)["plan again.txt"]
@@ -205,4 +204,4 @@ def test_the_terminal_prompt_names_both_groups_and_shows_the_hint(world: World) 
     text = out.getvalue()
     assert f'This came from "{NEWSROOM}". Share it with "Family"?' in text
     assert 'Note: You usually share SECRET documents with "Editors". This is "Family".' in text
-    assert answers == [Answer(7, share=False)]
+    assert answers == [Answer(7, share=False, decided_via="terminal")]

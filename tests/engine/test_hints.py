@@ -42,7 +42,8 @@ def test_a_level_the_group_never_received_names_where_it_usually_goes(journal: J
     history = past_shares(journal.history(), [])
     hint = wrong_group_hint(history, "Family", "SECRET", "budget.xlsx")
     assert (
-        hint == 'You usually share SECRET documents with "Editors" and "Board". This is "Family".'
+        str(hint)
+        == 'You usually share SECRET documents with "Editors" and "Board". This is "Family".'
     )
     assert wrong_group_hint(history, "Editors", "SECRET", "budget.xlsx") is None
     # One earlier share is not a habit yet.
@@ -55,7 +56,7 @@ def test_a_file_with_the_same_name_that_went_elsewhere_recently_is_named(
     history = past_shares(journal.history(), [])
     later = time.time() + 2 * DAY
     hint = wrong_group_hint(history, "Family", None, "Memo.PDF", now=later)
-    assert hint == 'A file named "Memo.PDF" went to "Editors" 2 days ago. This is "Family".'
+    assert str(hint) == 'A file named "Memo.PDF" went to "Editors" 2 days ago. This is "Family".'
     assert wrong_group_hint(history, "Family", None, "memo.pdf", now=time.time() + 60 * DAY) is None
     assert wrong_group_hint(history, "Family", None, "photos.zip", now=later) is None
 
@@ -64,7 +65,7 @@ def test_shares_decided_in_place_count_as_history() -> None:
     now = time.time()
     shares = [Share("Editors", "TOP SECRET", f"r{n}.docx", now - n * DAY) for n in range(3)]
     hint = wrong_group_hint(past_shares([], shares), "Family", "TOP SECRET", "x.docx", now=now)
-    assert hint == 'You usually share TOP SECRET documents with "Editors". This is "Family".'
+    assert str(hint) == 'You usually share TOP SECRET documents with "Editors". This is "Family".'
     old = [Share("Editors", "TOP SECRET", "r.docx", now - 400 * DAY)] * 3
     assert wrong_group_hint(past_shares([], old), "Family", "TOP SECRET", "x", now=now) is None
 
@@ -110,5 +111,7 @@ def test_the_engine_puts_the_hint_in_the_prompt(tmp_path: Path) -> None:
         (family / "c.txt").write_bytes(TLP_RED)
         wait(lambda: bool(decider.asked))
         item: PromptItem = decider.asked[0].items[0]
-        assert item.hint == 'You usually share SECRET documents with "Editors". This is "Family".'
+        assert (
+            str(item.hint) == 'You usually share SECRET documents with "Editors". This is "Family".'
+        )
         wait(lambda: (world.not_shared / "Family" / "c.txt").exists())

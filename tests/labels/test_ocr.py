@@ -24,6 +24,7 @@ OCR = Limits(ocr=True)
 def markings(path: Path) -> dict[str, tuple[str, ...]]:
     findings = detect(path, limits=OCR)
     assert findings.unscannable_reason is None, findings.unscannable_reason
+    assert findings.ocr_ms is not None and 0 < findings.ocr_ms <= findings.elapsed_ms
     return {finding.marking or "": finding.where for finding in findings.labels}
 
 

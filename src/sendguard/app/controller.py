@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,14 +22,16 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from sendguard import __version__
 from sendguard.audit import AuditStoreError, AuditTrail, open_audit_trail
 from sendguard.display import visible
+from sendguard.engine import control
+from sendguard.engine.answers import AnswerRefused, NotNow
 from sendguard.engine.arrivals import Arrival, Kind
-from sendguard.engine.decider import Answer, Batch, PromptItem, Reply
+from sendguard.engine.decider import DIALOG, HELD_FILES_WINDOW, Answer, Batch, PromptItem, Reply
 from sendguard.engine.guard import Engine, EngineConfig, error_in_words
 from sendguard.engine.listeners import FanOutListener
 from sendguard.paths import resolve_paths
 from sendguard.policy import Group, Policy, load_policy
 from sendguard.policy.decide import Decision
-from sendguard.policy.model import Source
+from sendguard.policy.model import Source, _display_path
 from sendguard.policy.watch import POLL_SECONDS, PolicyReloader
 from sendguard.store.journal import HoldRecord, JournalError
 
@@ -36,6 +39,9 @@ from .bridge import EngineBridge
 from .reasons import forwarded_text
 
 translate = QCoreApplication.translate
+
+#: Who holds the data folder's writer lock, as `sendguard held` names it when busy.
+APP_HOLDER = "the desktop app (sendguard app)"
 
 PAUSE_MINUTES = 15
 APP_BATCH_WINDOW = 0.15
@@ -76,6 +82,53 @@ class Activity:
     when: float
     kind: str
     text: str
+
+
+def source_in_words(source: Source) -> str:
+    """Where a group or value comes from («system policy ~/policy.toml, line 4»), as
+    `Source.__str__` says it for the command line, in the user's language."""
+    if source.kind == "built-in":
+        return translate("Policy", "built-in")
+    where = _display_path(source.path) if source.path is not None else "?"
+    if source.line is not None:
+        where = translate("Policy", "{path}, line {line}").format(path=where, line=source.line)
+    if source.kind == "system":
+        return translate("Policy", "system policy {where}").format(where=where)
+    if source.kind == "user":
+        return translate("Policy", "user settings {where}").format(where=where)
+    return translate("Policy", "discovered under {where}").format(where=where)
+
+
+def missing_folder_text(folder: Path, policy: Policy) -> str | None:
+    """The engine's sentence for a group folder that does not exist
+    (`guard.missing_folder_message`), in the user's language; None when no group of
+    `policy` names `folder`."""
+    for group in policy.groups:
+        if folder not in group.folders and folder != group.outbox:
+            continue
+        source = group.source
+        if group.line is not None and source.line is None:
+            source = replace(source, line=group.line)
+        if folder in group.folders:
+            text = translate(
+                "Controller",
+                'The folder of the group "{group}" does not exist: {folder} (named in'
+                " {where}). Nothing there is guarded until it exists. Fix: correct the path in"
+                " the policy, or create the folder where your sync client keeps the group.",
+            )
+        else:
+            text = translate(
+                "Controller",
+                'The outbox of the group "{group}" does not exist: {folder} (named in'
+                " {where}). Nothing there is guarded until it exists. Fix: correct the path in"
+                " the policy, or create the folder where your sync client keeps the group.",
+            )
+        return text.format(
+            group=visible(group.name),
+            folder=visible(str(folder)),
+            where=visible(source_in_words(source)),
+        )
+    return None
 
 
 DEMO_GROUPS = (
@@ -164,6 +217,9 @@ class Controller(QObject):
         self.started_at: float | None = None
         self.ready = False
         self._stopping = False
+        self._start_lock = threading.Lock()
+        self._start_thread: threading.Thread | None = None
+        self._starting_engine: Engine | None = None
         self._resume_timer = QTimer(self)
         self._resume_timer.setSingleShot(True)
         self._resume_timer.timeout.connect(self.resume)
@@ -192,6 +248,10 @@ class Controller(QObject):
         self.trail: AuditTrail | None = None
         self.audit_error: str | None = None
         self._engine_stopped.connect(lambda then: then())
+        #: The data folder's one-writer lock, and the control socket through which
+        #: `sendguard held share/return` (and scripts) decide: from the first start to stop.
+        self._writer: control.WriterLock | None = None
+        self._control: control.ControlServer | None = None
 
     # --- policy and configuration -------------------------------------------------------
 
@@ -282,6 +342,7 @@ class Controller(QObject):
 
         def work() -> None:
             try:
+                self._claim_data_folder()
                 trail = self._open_trail(policy)
                 listener = bridge.listener()
                 if trail is not None:
@@ -298,12 +359,24 @@ class Controller(QObject):
             except (JournalError, OSError) as exc:
                 self._engine_started.emit(None, error_in_words(exc))
                 return
+            except (control.WriterBusy, control.ControlError) as exc:  # `run` guards it
+                self._engine_started.emit(None, str(exc))
+                return
             except Exception as exc:  # never die silently: say it in the tray
                 self._engine_started.emit(None, f"{type(exc).__name__}: {exc}")
                 return
-            self._engine_started.emit(engine, "")
+            with self._start_lock:
+                if not self._stopping:
+                    # Until the GUI thread takes it (_on_engine_started), stop() finds it here.
+                    self._starting_engine = engine
+                    self._engine_started.emit(engine, "")
+                    return
+            engine.stop()  # the app quit while the engine started: stop it as at any quit
+            if trail is not None:
+                trail.record("engine.stopped")
 
-        threading.Thread(target=work, name="sendguard-start", daemon=True).start()
+        self._start_thread = threading.Thread(target=work, name="sendguard-start", daemon=True)
+        self._start_thread.start()
 
     def _open_trail(self, policy: Policy) -> AuditTrail | None:
         """Once per run, in the start thread: the keyring may take a while to answer."""
@@ -324,7 +397,45 @@ class Controller(QObject):
         self.trail = trail
         return trail
 
+    def _claim_data_folder(self) -> None:
+        """Once per run, in the start thread: this app becomes the data folder's one writer
+        (engine/control.py), or WriterBusy says who is."""
+        if self._writer is None:
+            lock = control.WriterLock(self.paths.writer_lock)
+            if not lock.acquire(APP_HOLDER, wait=5.0):
+                raise control.WriterBusy(lock)
+            self._writer = lock
+
+    def _serve_control(self) -> None:
+        """Decisions from the command line come to this app's engine, from the first start."""
+        if self._control is not None:
+            return
+        server = control.ControlServer(
+            self.paths.control_socket, self._decide_from_control, engine=APP_HOLDER
+        )
+        try:
+            server.start()
+        except control.ControlError as exc:
+            self._log(
+                "problem",
+                translate("Controller", "The command line cannot reach SendGuard: {error}").format(
+                    error=visible(str(exc))
+                ),
+            )
+            return
+        self._control = server
+
+    def _decide_from_control(self, answer: Answer) -> Future[HoldRecord]:
+        """A decision from the control socket (its thread): to the engine, as the dialog's."""
+        engine = self.engine
+        if engine is not None:
+            return engine.decide(answer)
+        if self.paused:
+            raise AnswerRefused(control.paused_refusal(self.paused_until))
+        raise NotNow("SendGuard is not guarding just now")
+
     def _on_engine_started(self, engine: Engine | None, error: str) -> None:
+        self._starting_engine = None
         if self._stopping:
             if engine is not None:
                 threading.Thread(target=engine.stop, daemon=True).start()
@@ -339,6 +450,7 @@ class Controller(QObject):
             engine.set_policy(self.trail.guard(self.policy) if self.trail else self.policy)
         if engine is not None:
             self.started_at = time.time()
+            self._serve_control()
             for record in engine.held_files():
                 self.held.setdefault(record.id, HeldEntry(record, since=record.created))
             self.held_changed.emit()
@@ -352,10 +464,20 @@ class Controller(QObject):
 
     def stop(self) -> None:
         """Stop the engine (at quit). Files stay where the journal says."""
-        self._stopping = True
+        with self._start_lock:
+            self._stopping = True
+        # An engine still starting (SIGTERM at logout, a quit right after launch) is stopped
+        # before the app exits: the start thread is a daemon, and dies with the process.
+        if self._start_thread is not None and self._start_thread is not threading.current_thread():
+            self._start_thread.join(timeout=60)
+        if self.engine is None and self._starting_engine is not None:
+            self.engine, self._starting_engine = self._starting_engine, None
         self._resume_timer.stop()
         self._reminder.stop()
         self._policy_timer.stop()
+        if self._control is not None:
+            self._control.close()  # decisions under way are finished first
+            self._control = None
         if self.engine is not None:
             self.engine.stop()
             self.engine = None
@@ -365,6 +487,9 @@ class Controller(QObject):
             self.trail.record("app.stopped")
             self.trail.close()
             self.trail = None
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     # --- pause -------------------------------------------------------------------------------
 
@@ -435,7 +560,9 @@ class Controller(QObject):
             )
         if self.engine is not None:
             reasons.extend(self.engine.unwatched)  # the system's watch limit, mostly
-            reasons.extend(self.engine.missing.values())  # a mistyped group folder
+            # A mistyped group folder: the engine's sentence, in the user's language.
+            for folder, sentence in list(self.engine.missing.items()):
+                reasons.append(missing_folder_text(folder, self.engine.policy) or sentence)
         if self.audit_error is not None:
             reasons.append(
                 translate("Controller", "The audit trail cannot be written: {error}").format(
@@ -483,12 +610,12 @@ class Controller(QObject):
     def answer(self, reply: Reply, answers: list[Answer]) -> None:
         """Pass the user's answers to the engine (which does the file work in its thread)."""
         if answers:
-            reply(answers)
+            reply([replace(a, decided_via=a.decided_via or DIALOG) for a in answers])
 
     def answer_held(self, hold_id: int, share: bool) -> None:
         """Don't share from the Held files window (sharing goes through the dialog)."""
         if self.engine is not None and not share:
-            self.engine.answer([Answer(hold_id, share=False)])
+            self.engine.answer([Answer(hold_id, share=False, decided_via=HELD_FILES_WINDOW)])
 
     def batch_for(self, hold_id: int) -> PendingBatch | None:
         """A one-file batch for the dialog, for a held file the engine has asked about."""
@@ -698,12 +825,23 @@ class Controller(QObject):
             (translate("Controller", "State"), self.status_line()),
             (translate("Controller", "Policy hash (SHA-256)"), policy.sha256 or "-"),
         ]
+        roles = {
+            "system": translate("Controller", "system"),
+            "user": translate("Controller", "user"),
+        }
+        statuses = {
+            "missing": translate("Controller", "missing"),
+            "loaded": translate("Controller", "loaded"),
+            "invalid": translate("Controller", "invalid"),
+        }
         for source in policy.sources:
             rows.append(
                 (
-                    translate("Controller", "Policy source ({role})").format(role=source.role),
-                    f"{source.path} — {source.status}"
-                    + (f" — sha256 {source.sha256}" if source.sha256 else ""),
+                    translate("Controller", "Policy source ({role})").format(
+                        role=roles.get(source.role, source.role)
+                    ),
+                    f"{source.path} — {statuses.get(source.status, source.status)}"
+                    + (f" — SHA-256 {source.sha256}" if source.sha256 else ""),
                 )
             )
         if policy.error is not None:
@@ -714,15 +852,30 @@ class Controller(QObject):
         rows.append((translate("Controller", "Watched folders"), str(len(watched))))
         for group in policy.groups:
             for folder in group.folders:
-                count = _count_files(folder)
+                try:
+                    files = translate(
+                        "Controller", "{folder} — files: {count}, cleared for {level}"
+                    ).format(
+                        folder=visible(str(folder)),
+                        count=_count_files(folder),
+                        level=group.clearance,
+                    )
+                except OSError as exc:
+                    files = translate(
+                        "Controller", "{folder} — files: {error}, cleared for {level}"
+                    ).format(
+                        folder=visible(str(folder)),
+                        error=translate("Controller", "the folder does not exist")
+                        if isinstance(exc, FileNotFoundError)
+                        else error_in_words(exc),
+                        level=group.clearance,
+                    )
                 rows.append(
                     (
                         translate("Controller", 'Group "{group}"').format(
                             group=visible(group.name)
                         ),
-                        translate(
-                            "Controller", "{folder} — files: {count}, cleared for {level}"
-                        ).format(folder=visible(str(folder)), count=count, level=group.clearance),
+                        files,
                     )
                 )
         rows.append((translate("Controller", "Held files"), str(len(self.held))))
@@ -741,8 +894,21 @@ class Controller(QObject):
             rows.append((name, str(path)))
         trail = self.trail
         if trail is not None:
-            rows.append((translate("Controller", "Audit"), trail.status.message))
-            rows.append((translate("Controller", "Keyring backend"), trail.keyring_backend))
+            status = trail.status
+            rows.append(
+                (
+                    translate("Controller", "Audit"),
+                    status.problem
+                    or translate(
+                        "Controller",
+                        "Audit records are sealed with a key kept in the system keyring.",
+                    ),
+                )
+            )
+            backend = trail.keyring_backend
+            if backend == "none":
+                backend = translate("Controller", "none")
+            rows.append((translate("Controller", "Keyring backend"), backend))
             for state in trail.forwarding:
                 rows.append((translate("Controller", "Audit forwarding"), state.message))
         else:
@@ -768,11 +934,8 @@ class Controller(QObject):
         return rows
 
 
-def _count_files(folder: Path) -> str:
-    try:
-        return str(sum(1 for entry in folder.iterdir() if entry.is_file()))
-    except OSError as exc:
-        return error_in_words(exc)
+def _count_files(folder: Path) -> int:
+    return sum(1 for entry in folder.iterdir() if entry.is_file())
 
 
 def _keyring_backend() -> str:

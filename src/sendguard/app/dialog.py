@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 
 from sendguard.display import visible
 from sendguard.engine.decider import Answer, Batch, PromptItem, typed_name_matches
+from sendguard.engine.hints import Hint
 from sendguard.labels import Findings
 from sendguard.labels.model import Finding, Scheme
 from sendguard.policy import Action
@@ -117,7 +118,9 @@ def label_line(item: PromptItem) -> str:
     it came from: «Forwarded from "Work" (…) — no label of its own»."""
     decision = item.decision
     if decision.hold_reason:
-        return plain(decision.hold_reason)
+        return translate("ConfirmDialog", "The policy cannot be used: {error}").format(
+            error=plain(decision.hold_reason)
+        )
     forwarded = forwarded_text(decision, item.came_from)
     if forwarded is None:
         return _label_words(item)
@@ -152,9 +155,32 @@ def _label_words(item: PromptItem) -> str:
         return level
     return translate("ConfirmDialog", "{level} — {label} in {where}").format(
         level=level,
-        label=plain(trigger.finding.describe()),
+        label=_finding_in_words(trigger.finding),
         where=_where_in_words(trigger.finding),
     )
+
+
+def _finding_in_words(finding: Finding) -> str:
+    """The label itself («marking TLP:RED»), as `Finding.describe` says it for the command
+    line and the audit, in the user's language. Names, values and GUIDs are data."""
+    value = plain(finding.value or finding.guid or "")
+    if finding.scheme is Scheme.MARKING:
+        shown = plain(finding.marking or finding.value or "")
+        if finding.value and finding.value.casefold() != shown.casefold():
+            return translate("ConfirmDialog", "marking {marking} ({value})").format(
+                marking=shown, value=value
+            )
+        return translate("ConfirmDialog", "marking {marking}").format(marking=shown)
+    if finding.scheme is Scheme.MIP:
+        name = plain(finding.name) if finding.name else translate("ConfirmDialog", "label")
+        return translate("ConfirmDialog", "MIP {label} ({guid})").format(
+            label=name, guid=plain(finding.guid or "")
+        )
+    if finding.scheme is Scheme.FILE_TAG:
+        return translate("ConfirmDialog", "file-tag {value}").format(value=value).strip()
+    if finding.scheme is Scheme.FILE_NAME:
+        return translate("ConfirmDialog", "file-name {value}").format(value=value).strip()
+    return plain(finding.describe())  # Titus, Boldon James, a property: names and values
 
 
 def file_type(findings: Findings) -> str:
@@ -270,9 +296,45 @@ def _extra_lines(item: PromptItem) -> list[str]:
     rule = forwarding_rule(item.decision)  # where it came from is in the label line
     if rule is not None:
         lines.append(rule)
-    if item.hint:
-        lines.append(plain(item.hint))
+    if item.hint is not None:
+        lines.append(plain(hint_text(item.hint)))
     return lines
+
+
+def hint_text(hint: Hint) -> str:
+    """The wrong-group hint, worded in the user's language."""
+    if hint.usual:
+        groups = [
+            translate("ConfirmDialog", '"{group}"').format(group=visible(group))
+            for group in hint.usual
+        ]
+        names = (
+            translate("ConfirmDialog", "{first} and {second}").format(
+                first=groups[0], second=groups[1]
+            )
+            if len(groups) > 1
+            else groups[0]
+        )
+        return translate(
+            "ConfirmDialog", 'You usually share {level} documents with {groups}. This is "{group}".'
+        ).format(level=hint.level, groups=names, group=visible(hint.group))
+    seconds = hint.seconds_ago
+    if seconds < 3600:
+        ago = translate("ConfirmDialog", "less than an hour ago")
+    elif seconds < 2 * 3600:
+        ago = translate("ConfirmDialog", "an hour ago")
+    elif seconds < 48 * 3600:
+        ago = translate("ConfirmDialog", "{count} hours ago").format(count=int(seconds // 3600))
+    else:
+        ago = translate("ConfirmDialog", "{count} days ago").format(count=int(seconds // 86400))
+    return translate(
+        "ConfirmDialog", 'A file named "{name}" went to "{other}" {ago}. This is "{group}".'
+    ).format(
+        name=visible(hint.name or ""),
+        other=visible(hint.went_to or ""),
+        ago=ago,
+        group=visible(hint.group),
+    )
 
 
 def _physical_key(event: QKeyEvent) -> tuple[bool, int]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QFontMetrics
 from PySide6.QtWidgets import (
     QInputDialog,
     QMenu,
@@ -44,6 +44,35 @@ def no_tray_reason() -> str:
         " SendGuard shows this window instead. It keeps guarding while the window is"
         " minimised.",
     )
+
+
+#: Menu lines an attention reason may take before the rest is elided.
+_MENU_LINES = 5
+
+
+def wrap_to_width(text: str, metrics: QFontMetrics, width: int, max_lines: int) -> list[str]:
+    """`text` in lines no wider than `width`, broken between words (anywhere in text
+    without spaces, such as Chinese); the last allowed line is elided if more remains."""
+    lines: list[str] = []
+    rest = text
+    while rest and len(lines) < max_lines:
+        if metrics.horizontalAdvance(rest) <= width or len(lines) == max_lines - 1:
+            lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            break
+        low, high = 1, len(rest)  # the longest start of `rest` that fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            if metrics.horizontalAdvance(rest[:middle]) <= width:
+                low = middle
+            else:
+                high = middle - 1
+        cut = low
+        space = rest.rfind(" ", 0, cut + 1)
+        if space > cut // 2:
+            cut = space
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return lines
 
 
 class Shell(QObject):
@@ -152,13 +181,15 @@ class Shell(QObject):
         menu.clear()
         controller = self.controller
         for index, line in enumerate([controller.status_line(), *controller.attention[1:]]):
-            # Long reasons are cut to the menu's width; Diagnostics… has them in full.
-            shown = menu.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, 480)
-            action = menu.addAction(shown)
-            action.setEnabled(False)
-            action.setToolTip(line)
-            if index == 0:
-                self.status_action = action
+            # What needs attention is said in full, on a few lines of the menu's width (an
+            # admin reads the file, line and fix here); beyond that, Diagnostics… has it all.
+            limit = _MENU_LINES if controller.attention else 1
+            for part, shown in enumerate(wrap_to_width(line, menu.fontMetrics(), 480, limit)):
+                action = menu.addAction(shown)
+                action.setEnabled(False)
+                action.setToolTip(line)
+                if index == 0 and part == 0:
+                    self.status_action = action
         menu.addSeparator()
         menu.addAction(
             translate("Shell", "Held files: {count}…").format(count=len(controller.held)),

@@ -32,7 +32,7 @@ from sendguard.display import visible
 from sendguard.policy.model import key_path
 from sendguard.store.journal import Journal, JournalError
 
-from .controller import Controller
+from .controller import Controller, source_in_words
 from .reasons import forwarded_text
 
 translate = QCoreApplication.translate
@@ -391,7 +391,7 @@ class GroupsWindow(QWidget):
             members = "" if group.members is None else str(group.members)
             if group.external:
                 members = self.tr("{members} (includes outsiders)").format(members=members)
-            set_by = managed_text() if locked else str(group.source)
+            set_by = managed_text() if locked else source_in_words(group.source)
             item = QTreeWidgetItem([visible(group.name), str(group.clearance), members, set_by])
             item.setToolTip(3, managed_text() if locked else "")
             if locked:

@@ -81,6 +81,9 @@ CSV_COLUMNS = (
     "sealed",
     "epoch",
     "mac",
+    # Added later: at the end, so that columns read by position keep their place.
+    "decided_by",
+    "decided_via",
 )
 
 
@@ -178,6 +181,9 @@ def ecs(record: StoredRecord) -> dict[str, Any]:
             "decision": f.get("decision"),
             "typed_name": f.get("typed_name"),
             "justification": f.get("justification"),
+            # Who decided (an account name) and how ("dialog", "command line", …).
+            "decided_by": f.get("decided_by"),
+            "decided_via": f.get("decided_via"),
             # The work group forwarded content came from (then `event.reason` says so).
             "came_from": f.get("came_from"),
             "policy": {"sha256": f.get("policy_sha256"), "sources": f.get("policy_sources")},
@@ -222,6 +228,8 @@ _ECS_MAPPED = frozenset(
         "decision",
         "typed_name",
         "justification",
+        "decided_by",
+        "decided_via",
         "came_from",
         "policy_sha256",
         "policy_sources",

@@ -550,6 +550,8 @@ class AuditListener(EngineListener):
             decision=fresh.decision,
             typed_name=fresh.typed_name,
             justification=fresh.justification,
+            decided_by=fresh.decided_by if confirmed else None,
+            decided_via=fresh.decided_via if confirmed else None,
             came_from=fresh.came_from,
         )
 
@@ -564,6 +566,9 @@ class AuditListener(EngineListener):
             labels=_labels_from_record(fresh),
             decision=fresh.decision,
             reason=reason,
+            justification=fresh.justification,
+            decided_by=fresh.decided_by,
+            decided_via=fresh.decided_via,
             came_from=fresh.came_from,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -14,23 +15,27 @@ from types import FrameType
 from sendguard.audit import AuditStoreError, open_audit_trail
 from sendguard.cli.locations import add_location_options, paths_from
 from sendguard.display import visible
-from sendguard.engine.answers import AnswerRefused, carry_out
+from sendguard.engine import control
+from sendguard.engine.answers import AnswerRefused
 from sendguard.engine.arrivals import Arrival, Kind
 from sendguard.engine.arrivals.model import kept_in_place_text
 from sendguard.engine.decider import (
+    COMMAND_LINE,
     Answer,
     Decider,
     FixedDecider,
     HoldDecider,
     TerminalDecider,
 )
-from sendguard.engine.guard import Engine, EngineConfig, EngineListener, error_in_words
-from sendguard.engine.holdarea import HoldArea
+from sendguard.engine.guard import Engine, EngineConfig, EngineListener
 from sendguard.engine.listeners import FanOutListener
 from sendguard.policy import Policy, load_policy
 from sendguard.policy.decide import Decision
 from sendguard.policy.watch import POLL_SECONDS, PolicyReloader
 from sendguard.store.journal import HoldRecord, Journal, JournalError, State
+
+#: Who holds the data folder's writer lock, as `sendguard held` names it when busy.
+RUN_HOLDER = "sendguard run --headless"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,7 +49,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "Watch every group folder of the policy. A labelled file shared into a group"
             " cleared below its label is held and a decision is asked for; everything else"
-            " passes untouched. Stops with Ctrl-C."
+            " passes untouched. While it runs, it is the one process that writes the data"
+            " folder: `sendguard held share/return` send their decisions to it through its"
+            " control socket, and it carries them out, journals and audits them. Stops with"
+            " Ctrl-C."
+        ),
+        epilog=(
+            "exit status: 0 stopped; 1 it could not start (another SendGuard guards the same"
+            " data folder, or the journal or audit trail cannot be opened); 2 usage error"
         ),
     )
     run_parser.add_argument(
@@ -59,7 +71,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="hold",
         help=(
             "who answers: ask on this terminal; hold (default: files stay held for `sendguard"
-            " held`); share or dont-share every held file (for trials)"
+            " held`, which sends its decisions to this engine); share or dont-share every"
+            " held file (for trials)"
         ),
     )
     run_parser.add_argument(
@@ -78,7 +91,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     held = commands.add_parser(
         "held",
         help="list the held files, or share or return one",
-        description="The files SendGuard holds, waiting for a decision.",
+        description=(
+            "The files SendGuard holds, waiting for a decision. While SendGuard runs (the app,"
+            " or `sendguard run --headless`), `share` and `return` send the decision to it"
+            " through its control socket, and it carries it out; otherwise they carry it out"
+            " themselves. Either way the decision is journaled and recorded in the audit"
+            " trail, with who decided, on the command line, and the reason."
+        ),
     )
     held_commands = held.add_subparsers(dest="held_command", metavar="COMMAND")
     held.set_defaults(handler=lambda args: _usage(held, "choose list, share or return"))
@@ -93,22 +112,36 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="share a held file with its group",
         description=(
             "Release a held file into the group folder it was headed for. Where the policy"
-            " asks for it, give the group's name (--group-name) and a reason (--reason)."
+            " asks for it, give the group's name (--group-name) and a reason (--reason); a"
+            " file the policy blocks is never shared."
         ),
-        epilog="exit status: 0 shared, 1 refused (the reason is printed), 2 usage error",
+        epilog=(
+            "exit status: 0 shared; 1 refused or failed, with the reason (no such held file,"
+            " decided already, the name or reason missing, blocked, the move failed); 2 usage"
+            " error"
+        ),
     )
     share.add_argument("id", type=int, metavar="ID", help="the number shown by `held list`")
     share.add_argument("--group-name", metavar="NAME", help="the group's name, typed out")
-    share.add_argument("--reason", metavar="TEXT", help="why this is the right group")
+    share.add_argument(
+        "--reason", metavar="TEXT", help="why this is the right group (recorded in the audit)"
+    )
     add_location_options(share)
     share.set_defaults(handler=held_share)
 
     give_back = held_commands.add_parser(
         "return",
         help='do not share a held file: move it to the "Not shared" folder',
-        epilog="exit status: 0 returned, 1 refused, 2 usage error",
+        description=('Do not share a held file: move it to the "Not shared" folder of its group.'),
+        epilog=(
+            "exit status: 0 returned; 1 refused or failed, with the reason (no such held file,"
+            " decided already, the move failed); 2 usage error"
+        ),
     )
     give_back.add_argument("id", type=int, metavar="ID", help="the number shown by `held list`")
+    give_back.add_argument(
+        "--reason", metavar="TEXT", help="why it is not shared (recorded in the audit)"
+    )
     add_location_options(give_back)
     give_back.set_defaults(handler=held_return)
 
@@ -225,6 +258,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    paths = paths_from(args)
+    # The one writer of this data folder until it stops (a `sendguard held` deciding on its
+    # own holds it for a moment: wait for that).
+    lock = control.WriterLock(paths.writer_lock)
+    try:
+        if not lock.acquire(RUN_HOLDER, wait=5.0):
+            raise control.WriterBusy(lock)
+    except (control.WriterBusy, control.ControlError) as exc:
+        print(f"sendguard run: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    with lock:
+        return _run(args, paths.control_socket)
+
+
+def _run(args: argparse.Namespace, control_socket: Path) -> int:
     policy = _policy(args, guarding=True)
     config = _config(args)
     _say_policy_problem(policy)
@@ -263,6 +311,14 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     engine.start()
     trail.record("engine.started", groups=[group.name for group in policy.groups])
+    server: control.ControlServer | None = None
+    try:
+        # Every decision from outside (`sendguard held`, a script) comes to this engine.
+        server = control.ControlServer(control_socket, engine.decide, engine=RUN_HOLDER)
+        server.start()
+    except control.ControlError as exc:
+        server = None
+        print(f"Needs attention: `sendguard held share/return` cannot reach this engine: {exc}")
     print(f"Policy sha256 {policy.sha256}")
     for group in policy.groups:
         folders = ", ".join(visible(str(folder)) for folder in group.folders)
@@ -272,6 +328,9 @@ def run(args: argparse.Namespace) -> int:
     held = engine.held_files()
     if held:
         print(f"{len(held)} file(s) held from before; see `sendguard held list`.")
+    if server is not None:
+        where = visible(str(server.path))
+        print(f"Decisions from `sendguard held share/return` come here: {where}")
     print("Press Ctrl-C to stop.", flush=True)
     try:
         reloader = PolicyReloader(policy, lambda: _policy(args, guarding=True))
@@ -286,6 +345,8 @@ def run(args: argparse.Namespace) -> int:
                 trail.policy_loaded(changed)
                 engine.set_policy(trail.guard(changed))
     finally:
+        if server is not None:
+            server.close()  # decisions under way are finished first
         engine.stop()
         trail.record("engine.stopped")
         trail.close()
@@ -293,20 +354,20 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open_holds(args: argparse.Namespace) -> HoldArea:
-    paths = paths_from(args)
-    journal = Journal(paths.journal)
-    return HoldArea(journal, paths.hold, paths.not_shared)
-
-
 def held_list(args: argparse.Namespace) -> int:
-    try:
-        holds = _open_holds(args)
-    except JournalError as exc:
-        print(f"sendguard held list: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    records = holds.journal.in_states(State.HELD)
-    holds.journal.close()
+    paths = paths_from(args)
+    records: list[HoldRecord] = []
+    if paths.journal.exists():
+        try:
+            # A reader: while an engine runs it is the journal's one writer.
+            journal = Journal(paths.journal, read_only=True)
+            try:
+                records = journal.in_states(State.HELD)
+            finally:
+                journal.close()
+        except (JournalError, sqlite3.Error) as exc:
+            print(f"sendguard held list: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     if args.json:
         for record in records:
             print(
@@ -342,54 +403,46 @@ def held_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _answer(args: argparse.Namespace, answer_for: Answer, verb: str) -> int:
-    policy = _policy(args)
-    try:
-        holds = _open_holds(args)
-    except JournalError as exc:
-        print(f"sendguard held {verb}: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        record = holds.journal.get(args.id)
-        if record is None:
-            print(f"sendguard held {verb}: error: no held file #{args.id}", file=sys.stderr)
-            return EXIT_USAGE
-        group = policy.group(record.group_name)
-        if group is None:
-            print(
-                f"sendguard held {verb}: the group {record.group_name!r} is not in the policy"
-                " any more; the file stays held",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
+def _answer(args: argparse.Namespace, answer: Answer, verb: str) -> int:
+    """Through the running engine (its control socket), or alone under the writer lock when
+    none runs: one writer of the journal and the audit trail either way."""
+    paths = paths_from(args)
+
+    def alone() -> control.Decided:
+        policy = _policy(args, guarding=True)
         try:
-            target = carry_out(holds, record, group, answer_for)
-        except AnswerRefused as exc:
-            print(f"sendguard held {verb}: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        except (OSError, JournalError) as exc:
-            # The move is journaled and never half-done: the file is whole in the hold area,
-            # and start-up recovery finishes the step the user asked for.
-            print(
-                f"sendguard held {verb}: {visible(record.origin.name)} could not be moved"
-                f" ({error_in_words(exc)}); it is safe in the hold area and the move is"
-                " finished when SendGuard next starts",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-        print(f"{visible(record.origin.name)} → {visible(str(target))}")
-        return EXIT_OK
-    finally:
-        holds.journal.close()
+            trail = open_audit_trail(paths.data_dir, policy)
+        except AuditStoreError as exc:
+            raise control.DecisionFailed(f"nothing was decided: {exc}") from exc
+        try:
+            return control.decide_alone(paths, policy, answer, trail.listener())
+        finally:
+            trail.close()
+
+    try:
+        done = control.decide(paths, answer, alone, holder=f"sendguard held {verb}")
+    except AnswerRefused as exc:
+        print(f"sendguard held {verb}: {visible(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED
+    except (control.DecisionFailed, control.WriterBusy, control.ControlError) as exc:
+        print(f"sendguard held {verb}: error: {visible(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED
+    where = visible(str(done.target)) if done.target is not None else "?"
+    print(f"{visible(done.file)} → {where}")
+    return EXIT_OK
 
 
 def held_share(args: argparse.Namespace) -> int:
-    return _answer(
-        args,
-        Answer(args.id, share=True, typed_name=args.group_name, justification=args.reason),
-        "share",
+    answer = Answer(
+        args.id,
+        share=True,
+        typed_name=args.group_name,
+        justification=args.reason,
+        decided_via=COMMAND_LINE,
     )
+    return _answer(args, answer, "share")
 
 
 def held_return(args: argparse.Namespace) -> int:
-    return _answer(args, Answer(args.id, share=False), "return")
+    answer = Answer(args.id, share=False, justification=args.reason, decided_via=COMMAND_LINE)
+    return _answer(args, answer, "return")

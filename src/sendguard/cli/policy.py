@@ -54,8 +54,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "explain",
         help="print the decision for sharing FILE into a group, and why",
         description=(
-            "Scan FILE, then print its labels, the level each maps to and by which rule, the"
-            " group's clearance, and the action SendGuard would take."
+            "Scan FILE as the guard does (photos and scans of pages by OCR, as the policy's"
+            " [ocr] says), then print its labels, the level each maps to and by which rule,"
+            " the group's clearance, and the action SendGuard would take."
         ),
         epilog="exit status: 0 when a decision was printed, 2 usage error",
     )
@@ -177,10 +178,12 @@ def _explain(args: argparse.Namespace) -> int:
         known = ", ".join(visible(g.name) for g in policy.groups) or "none"
         raise _UsageError(f"no group named {visible(args.group)!r}; the groups are: {known}")
     # Imported here: `policy check` should not pay for loading every file reader.
-    from sendguard.labels import Findings, detect
+    from sendguard.labels import Findings, Limits, read_labels
 
+    # As the guard reads a held file: OCR as the policy's [ocr] says (labels/read.py).
+    limits = Limits(ocr=policy.ocr.enabled, ocr_required=policy.ocr.required)
     try:
-        findings = detect(target, name_patterns=policy.name_patterns)
+        findings = read_labels(target, limits, policy.name_patterns)
     except OSError as exc:  # vanished or unreadable since it was checked
         findings = Findings(path=str(target), format="missing")
         findings.mark_unscannable(f"cannot be read: {exc.strerror or exc}")
@@ -190,6 +193,10 @@ def _explain(args: argparse.Namespace) -> int:
     scanned = f"{findings.verdict.value} ({findings.format})"
     if findings.unscannable_reason:
         scanned += f": {findings.unscannable_reason}"
+    if findings.ocr_ms is not None:
+        scanned += f"; read by OCR in {findings.ocr_ms / 1000:.1f} s"
+    elif findings.ocr_pending:
+        scanned += "; not read by OCR ([ocr] enabled = false)"
     print(visible(f"Scanned:   {scanned}"), file=out)
     print(f"Level:     {decision.level if decision.level is not None else 'none'}", file=out)
     print(visible(f"Group:     {_describe_group(group)}"), file=out)

@@ -1,4 +1,9 @@
-"""``sendguard scan``: the label engine on files and folders, like a virus scanner's CLI."""
+"""``sendguard scan``: the label engine on files and folders, like a virus scanner's CLI.
+
+Files are read as the guard reads a held file (`sendguard.labels.read_labels`): photos and
+scans of pages by OCR too. OCR is required here: where it cannot run, such a file is
+``unscannable`` with the reason, never ``clean``; ``--no-ocr`` skips it and says so.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,13 @@ import os
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from sendguard.display import visible
-from sendguard.labels import Findings, Verdict, detect
+from sendguard.labels import Findings, Limits, Verdict, read_labels
 
 EXIT_CLEAN = 0
 EXIT_FOUND = 1
@@ -23,6 +29,8 @@ EXIT_USAGE = 2
 _PROGRESS_INTERVAL = 0.1
 #: Longer cells overflow rather than widen every row of the table.
 _MAX_COLUMN = 72
+#: What --no-ocr leaves unread: a clean verdict would be a guess.
+NOT_READ_BY_OCR = "not read by OCR (--no-ocr): markings only OCR can read were not checked"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,11 +40,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "Report the sensitivity labels in files: Microsoft Purview (MIP) labels, Titus and"
             " Boldon James properties, classification properties, and visible markings such as"
-            " OFFICIAL, TLP:RED or 机密★1年, with where each was found."
+            " OFFICIAL, TLP:RED or 机密★1年, with where each was found. Files are read as"
+            " the guard reads them before they are shared: photos and scans of pages by OCR"
+            " too (the OCR time is shown). Where OCR cannot run (the ocr extra is not"
+            " installed), such a file is unscannable, never clean."
         ),
         epilog=(
             "exit status: 0 when no file is labelled, 1 when any file is labelled or"
-            " unscannable, 2 for a usage error (bad path or option)"
+            " unscannable (a picture not read by OCR included), 2 for a usage error (bad path"
+            " or option)"
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files (or folders with -r)")
@@ -53,6 +65,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=1,
         metavar="N",
         help="scan with N processes (0: one per CPU); results keep the order of the files",
+    )
+    parser.add_argument(
+        "--no-ocr",
+        action="store_true",
+        help=(
+            "do not read photos and scans by OCR (faster); they are reported unscannable"
+            " (not read by OCR), not clean"
+        ),
     )
     parser.set_defaults(handler=run)
 
@@ -95,23 +115,35 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield Path(root, name)
 
 
-def _scan_one(path: Path) -> Findings:
+def _limits(ocr: bool) -> Limits:
+    """As the guard reads a held file, OCR required (a picture is never clean unread)."""
+    return Limits(ocr=ocr, ocr_required=True)
+
+
+def _scan_one(path: Path, limits: Limits) -> Findings:
     try:
-        return detect(path)
+        findings = read_labels(path, limits)
     except OSError as exc:  # vanished or replaced by a folder since it was listed
         findings = Findings(path=str(path), format="missing")
         findings.mark_unscannable(f"cannot be read: {exc.strerror or exc}")
         return findings
+    if findings.ocr_pending:  # --no-ocr: what only OCR can read was not read
+        if findings.verdict is Verdict.CLEAN:
+            findings.mark_unscannable(NOT_READ_BY_OCR)
+        else:
+            findings.notes.append(NOT_READ_BY_OCR)
+    return findings
 
 
-def _scan_all(paths: list[Path], jobs: int) -> Iterator[Findings]:
+def _scan_all(paths: list[Path], jobs: int, limits: Limits) -> Iterator[Findings]:
     """Findings in the order of `paths`, from `jobs` processes when there is work for them."""
+    scan: Callable[[Path], Findings] = partial(_scan_one, limits=limits)
     if jobs <= 1 or len(paths) < 2:
-        yield from map(_scan_one, paths)
+        yield from map(scan, paths)
         return
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
         # Small chunks keep the progress line moving and the order of results.
-        yield from pool.map(_scan_one, paths, chunksize=16)
+        yield from pool.map(scan, paths, chunksize=16)
 
 
 def _labels_text(findings: Findings) -> list[tuple[str, str]]:
@@ -120,6 +152,10 @@ def _labels_text(findings: Findings) -> list[tuple[str, str]]:
     else:
         rows = []
     rows.extend((label.describe(), "; ".join(label.where)) for label in findings.labels)
+    if findings.ocr_ms is not None:
+        rows.append((f"read by OCR in {findings.ocr_ms / 1000:.1f} s", ""))
+    elif findings.ocr_pending and findings.verdict is Verdict.LABELLED:
+        rows.append((NOT_READ_BY_OCR, ""))
     return rows or [("", "")]
 
 
@@ -178,7 +214,8 @@ def run(args: argparse.Namespace) -> int:
     progress = _Progress(len(expanded), sys.stderr)
     results: list[Findings] = []
     flagged = False
-    for done, findings in enumerate(_scan_all(expanded, args.jobs), start=1):
+    limits = _limits(ocr=not args.no_ocr)
+    for done, findings in enumerate(_scan_all(expanded, args.jobs, limits), start=1):
         flagged = flagged or findings.verdict is not Verdict.CLEAN
         if args.json:
             # Written as each file finishes so a long scan streams into a pipe.

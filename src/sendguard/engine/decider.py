@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from sendguard.display import visible
+from sendguard.engine.hints import Hint
 from sendguard.labels import Findings
 from sendguard.policy import Action, Group
 from sendguard.policy.decide import Decision
@@ -29,9 +30,9 @@ class PromptItem:
     #: The work group this content came from, when adding it here forwards it (its name as
     #: the policy spells it): «This came from "Work — Newsroom". Share it with "Family"?»
     came_from: str | None = None
-    #: The wrong-group hint, a whole sentence: «You usually share SECRET documents with
-    #: "Editors". This is "Family".» Shown with the prompt; never decides by itself.
-    hint: str | None = None
+    #: The wrong-group hint: «You usually share SECRET documents with "Editors". This is
+    #: "Family".» Shown with the prompt; never decides by itself.
+    hint: Hint | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,20 @@ class Answer:
     hold_id: int
     share: bool
     typed_name: str | None = None
+    #: Why: the reason a `justify` share needs (for "don't share", a reason given freely).
     justification: str | None = None
+    #: Who decided: the account name (None: the user SendGuard runs as).
+    decided_by: str | None = None
+    #: How: "dialog", "held files window", "terminal", "command line" (the control socket:
+    #: `sendguard held`, a script), "--decide share"… Journaled and audited with the decision.
+    decided_via: str | None = None
+
+
+#: How a decision was taken (`Answer.decided_via`), as the journal and the audit record it.
+DIALOG = "dialog"
+HELD_FILES_WINDOW = "held files window"
+TERMINAL = "terminal"
+COMMAND_LINE = "command line"
 
 
 Reply = Callable[[Sequence[Answer]], None]
@@ -157,6 +171,7 @@ class FixedDecider:
                     self.share,
                     typed_name=batch.group.name if self.share else None,
                     justification=self.justification if self.share else None,
+                    decided_via="--decide share" if self.share else "--decide dont-share",
                 )
                 for item in batch.items
             ]
@@ -215,7 +230,7 @@ class TerminalDecider:
                 if decision.level is not None or item.came_from is None:
                     print(f"    {level} (clearance of this group: {decision.clearance})", file=out)
                 if item.hint is not None:
-                    print(f"    Note: {visible(item.hint)}", file=out)
+                    print(f"    Note: {visible(str(item.hint))}", file=out)
                 for line in decision.explanation:
                     print(f"    - {line}", file=out)
                 answers.append(self._ask_one(item, group))
@@ -233,13 +248,19 @@ class TerminalDecider:
                 "    The policy does not allow sharing this file here. Not shared.",
                 file=self.stdout,
             )
-            return Answer(item.hold_id, share=False)
+            return Answer(item.hold_id, share=False, decided_via=TERMINAL)
         choice = self._line("    Share it? [y/N] ").strip().lower()
         if choice not in ("y", "yes"):
-            return Answer(item.hold_id, share=False)
+            return Answer(item.hold_id, share=False, decided_via=TERMINAL)
         typed = justification = None
         if action in (Action.TYPE_GROUP_NAME, Action.JUSTIFY):
             typed = self._line(f'    Type the group\'s name ("{visible(group.name)}"): ')
         if action is Action.JUSTIFY:
             justification = self._line("    Why is this the right group? ")
-        return Answer(item.hold_id, share=True, typed_name=typed, justification=justification)
+        return Answer(
+            item.hold_id,
+            share=True,
+            typed_name=typed,
+            justification=justification,
+            decided_via=TERMINAL,
+        )

@@ -92,9 +92,10 @@ def _link_then_unlink(src: Path, dst: Path) -> None:
     os.unlink(src)
 
 
-def rename_no_replace(src: Path, dst: Path) -> None:
+def rename_no_replace(src: Path, dst: Path, *, sync: bool = True) -> None:
     """Atomically rename `src` to `dst`; FileExistsError if `dst` exists, CrossDevice across
-    file systems. Both directories are synced afterwards."""
+    file systems. Both directories are synced afterwards, unless `sync` is False (a batch
+    of renames syncs each directory once, after all of them)."""
     try:
         if sys.platform.startswith("linux"):
             done = _rename_noreplace_linux(src, dst)
@@ -113,6 +114,8 @@ def rename_no_replace(src: Path, dst: Path) -> None:
         if exc.errno == errno.EEXIST:
             raise FileExistsError(errno.EEXIST, "the destination exists", str(dst)) from exc
         raise
+    if not sync:
+        return
     fsync_dir(dst.parent)
     if src.parent != dst.parent:
         fsync_dir(src.parent)
@@ -166,10 +169,11 @@ def copy_verify_move(src: Path, dst: Path) -> str:
     return digest
 
 
-def move_no_replace(src: Path, dst: Path) -> None:
-    """Rename when possible; copy, verify and unlink across file systems."""
+def move_no_replace(src: Path, dst: Path, *, sync: bool = True) -> None:
+    """Rename when possible; copy, verify and unlink across file systems (always synced).
+    `sync=False`: the caller syncs both directories after a batch of renames."""
     try:
-        rename_no_replace(src, dst)
+        rename_no_replace(src, dst, sync=sync)
     except CrossDevice:
         if dst.exists():
             raise FileExistsError(errno.EEXIST, "the destination exists", str(dst)) from None

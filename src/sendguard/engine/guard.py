@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -39,7 +40,14 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.utils.delayed_queue import DelayedQueue
 
-from sendguard.engine.answers import NOT_SHARED_REASON, AnswerRefused, carry_out, release_folder
+from sendguard.engine.answers import (
+    NOT_SHARED_REASON,
+    AnswerRefused,
+    NotNow,
+    carry_out,
+    check_answer,
+    release_folder,
+)
 from sendguard.engine.arrivals import (
     Arrival,
     ArrivalClassifier,
@@ -64,12 +72,12 @@ from sendguard.engine.forwarding import (
     with_forwarding,
 )
 from sendguard.engine.fsops import copy_verified, free_name, fsync_dir, partial_name
-from sendguard.engine.hints import HORIZON, past_shares, wrong_group_hint
+from sendguard.engine.hints import HORIZON, Hint, PastShare, past_shares, wrong_group_hint
 from sendguard.engine.holdarea import ChangedWhileHeld, HoldArea, same_content
 from sendguard.engine.names import is_temporary
-from sendguard.labels import DEFAULT_LIMITS, Findings, Limits, detect
+from sendguard.labels import DEFAULT_LIMITS, Findings, Limits, read_labels
 from sendguard.labels.ocr import ocr_installed
-from sendguard.labels.worker import ScanWorker, WorkerFailed
+from sendguard.labels.worker import ScanWorker
 from sendguard.policy import Group, Policy
 from sendguard.policy.decide import Decision, decide
 from sendguard.store.fingerprints import (
@@ -84,6 +92,16 @@ from sendguard.store.journal import HoldRecord, Journal, JournalError, State
 _OWN_EVENT_TTL = 10.0
 #: How often the engine notes in the journal that it is alive.
 _HEARTBEAT = 5.0
+#: A burst is held in batches of at most this many files, gathered for at most this long
+#: (a lone file is held at once: the batch ends when nothing else is queued).
+_HOLD_BATCH = 256
+_HOLD_BATCH_SECONDS = 0.05
+#: How long the wrong-group hint's history is kept before it is read again.
+_HISTORY_SECONDS = 60.0
+#: Events queued behind the one at hand that make it a burst (see `_arrival`).
+_BURST_QUEUE = 64
+#: Or files already waiting to be held with it.
+_BURST_HELD = 16
 #: How often group folders named but missing are looked for (a sync client may make them).
 _FOLDER_CHECK = 1.0
 #: A held picture's OCR (about 1.5 s for a 12-megapixel photo, plus the model's first load).
@@ -439,6 +457,11 @@ class Engine:
         #: never created (a mistyped path would be a folder no sync client sees); watched as
         #: soon as they appear.
         self.missing: dict[Path, str] = {}
+        #: Files decided to be held, waiting for the rest of their burst (intake thread).
+        self._to_hold: dict[Path, tuple[Group, str | None]] = {}
+        self._to_hold_since = 0.0
+        #: The wrong-group hint's history, and when it was read (monotonic).
+        self._history: tuple[float, list[PastShare]] | None = None
         self._watches: dict[Path, ObservedWatch] = {}
         self._handler = _Handler(self)
 
@@ -524,7 +547,8 @@ class Engine:
     def stop(self) -> None:
         if self._stopping.is_set():
             return  # stopped already
-        self._stopping.set()
+        with self._lock:  # from here on `decide` queues nothing: what it queued is done
+            self._stopping.set()
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=10)
@@ -692,9 +716,12 @@ class Engine:
         while True:
             kind, payload = self._intake.get()
             if kind == "stop":
+                self._flush_holds()
                 return
             try:
                 self._intake_one(kind, payload)
+                if self._to_hold and self._intake.empty():
+                    self._flush_holds()  # nothing else came: what waits goes now
             except Exception as exc:  # the engine must keep guarding whatever one file does
                 self._problem(f"could not process an arrival: {type(exc).__name__}: {exc}")
 
@@ -878,7 +905,11 @@ class Engine:
             reason = "not a regular file"
         elif info.st_nlink > 1:
             reason = "a hard-linked file: its content is also elsewhere, under another name"
-        if reason is None and not outbox and not self.policy.holds_all(group):
+        # In a burst (a folder dragged in, a copy of many files) every file is held first
+        # and read in the hold area after, where a clean one is put back: reading each one
+        # in place first would keep the last in the group folder for seconds.
+        in_burst = len(self._to_hold) >= _BURST_HELD or self._intake.qsize() >= _BURST_QUEUE
+        if reason is None and not outbox and not self.policy.holds_all(group) and not in_burst:
             quick = self._scan(path, self._fast_limits)
             if quick is None:
                 return
@@ -893,19 +924,45 @@ class Engine:
                     if decision.action is not None:
                         self.listener.notified(path, decision)
                     return
+        self._queue_hold(path, group, reason)
+
+    def _queue_hold(self, path: Path, group: Group, reason: str | None) -> None:
+        """Hold `path` with the files arriving with it: a burst is moved out in batches, one
+        journal commit and one sync per folder each, and classified after (issue: 2,000
+        files out of the group folder within 2 s). A lone file goes at once."""
+        if path in self._to_hold:
+            return  # already on its way (a second event for the same file)
+        if not self._to_hold:
+            self._to_hold_since = time.monotonic()
+        self._to_hold[path] = (group, reason)
+        if (
+            len(self._to_hold) >= _HOLD_BATCH
+            or time.monotonic() - self._to_hold_since >= _HOLD_BATCH_SECONDS
+            or self._intake.empty()
+        ):
+            self._flush_holds()
+
+    def _flush_holds(self) -> None:
+        if not self._to_hold:
+            return
+        waiting, self._to_hold = self._to_hold, {}
+        batch = [(path, group.name, uuid.uuid4().hex[:12]) for path, (group, _) in waiting.items()]
         try:
-            record = self.holds.hold(path, group.name, batch=uuid.uuid4().hex[:12])
-        except (OSError, JournalError) as exc:
-            # Say which file, and where it is: the user can act on that (test_faults: the
-            # message named neither, or only the hold area's path).
-            where = f" and is still in {path.parent}" if os.path.lexists(path) else ""
-            self._problem(f"{path.name} could not be held{where}: {error_in_words(exc)}")
-            return
-        if record is None:
-            return
-        if record.error:
-            self._problem(f"{path.name}: {record.error}")
-        self._work.put(("classify", (record, group, reason)))
+            outcomes = self.holds.hold_many(batch)
+        except JournalError as exc:
+            outcomes = [exc] * len(batch)
+        for (path, (group, reason)), outcome in zip(waiting.items(), outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                # Say which file, and where it is: the user can act on that (test_faults: the
+                # message named neither, or only the hold area's path).
+                where = f" and is still in {path.parent}" if os.path.lexists(path) else ""
+                self._problem(f"{path.name} could not be held{where}: {error_in_words(outcome)}")
+                continue
+            if outcome is None:
+                continue
+            if outcome.error:
+                self._problem(f"{path.name}: {outcome.error}")
+            self._work.put(("classify", (outcome, group, reason)))
 
     # --- what content was seen where: forwarding and the wrong-group hint ---------------
 
@@ -953,15 +1010,31 @@ class Engine:
                 self.fingerprints.remember(fingerprint, group.name, name)
             if in_place is not None and in_place.level is not None:
                 self.fingerprints.remember_share(group.name, in_place.level.name, name)
+                self._add_history(group.name, in_place.level.name, name)
         except StoreError as exc:
             self._problem(f"could not remember where {name} was shared: {exc}")
 
-    def _hint(self, group: Group, decision: Decision, name: str) -> str | None:
-        try:
-            shares = self.fingerprints.shares(time.time() - HORIZON) if self.fingerprints else []
-            history = past_shares(self.journal.history(2000), shares)
-        except (JournalError, *StoreError):
-            return None  # a hint is a nicety: without history there is none
+    def _add_history(self, group_name: str, level: str | None, name: str) -> None:
+        """A share just made joins the hint's history (no re-read: bursts release many)."""
+        cached = self._history
+        if cached is not None:
+            cached[1].append(PastShare(group_name, level, name, time.time()))
+
+    def _hint(self, group: Group, decision: Decision, name: str) -> Hint | None:
+        # The history is read once and kept until a share changes it (or a minute passes:
+        # a decision made elsewhere): read per file, a burst of 2,000 held files took 100 s
+        # to classify, reading 2,000 journal rows for each.
+        cached = self._history
+        if cached is None or time.monotonic() - cached[0] > _HISTORY_SECONDS:
+            try:
+                shares = (
+                    self.fingerprints.shares(time.time() - HORIZON) if self.fingerprints else []
+                )
+                cached = (time.monotonic(), past_shares(self.journal.released(2000), shares))
+            except (JournalError, *StoreError):
+                return None  # a hint is a nicety: without history there is none
+            self._history = cached
+        history = cached[1]
         level = decision.level.name if decision.level is not None else None
         return wrong_group_hint(history, group.name, level, name)
 
@@ -994,9 +1067,13 @@ class Engine:
                         if not is_temporary(path.name) and not path.is_symlink():
                             yield path, group.name
 
-    def _scan(self, path: Path, limits: Limits) -> Findings | None:
+    def _scan(
+        self, path: Path, limits: Limits, worker: ScanWorker | None = None
+    ) -> Findings | None:
+        """The file's labels (None: it is gone). OCR runs only with `limits.ocr`, in `worker`;
+        a picture it could not read in time is unscannable, never clean."""
         try:
-            return detect(path, limits=limits, name_patterns=self._patterns)
+            return read_labels(path, limits, self._patterns, worker, timeout=OCR_TIMEOUT)
         except FileNotFoundError:
             return None
 
@@ -1081,17 +1158,47 @@ class Engine:
         """The Decider's reply; callable from any thread."""
         self._work.put(("answers", list(answers)))
 
+    def decide(self, answer: Answer) -> Future[HoldRecord]:
+        """One answer from outside the Decider (the control socket: `sendguard held
+        share/return`, a script; engine/control.py), carried out on the decision thread after
+        what was queued before it, as the Decider's are. The future gives the hold's record
+        once decided (`target`: where the file went), or raises AnswerRefused (no such held
+        file, decided already, or not what the policy asks) or the error that kept it held.
+        Raises NotNow once the engine is stopping. Callable from any thread."""
+        future: Future[HoldRecord] = Future()
+        with self._lock:
+            if self._stopping.is_set():
+                raise NotNow("SendGuard is stopping")
+            self._work.put(("decide", (answer, future)))
+        return future
+
+    def _decide_one(self, answer: Answer, future: Future[HoldRecord]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # withdrawn before its turn (the caller went away): nothing decided
+        try:
+            record, group = check_answer(self.journal.get(answer.hold_id), answer, self.policy)
+            self.decide_held(record, group, answer, raising=True)
+            for waiting in self._waiting.values():  # decided: no dialog will ask about it
+                waiting.items = [item for item in waiting.items if item.hold_id != record.id]
+            future.set_result(self.journal.get(record.id) or record)
+        except Exception as exc:
+            future.set_exception(exc)
+
     def _work_loop(self) -> None:
         while True:
             kind, payload = self._work.get()
             if kind == "stop":
                 return
+            if kind == "classify" and self._stopping.is_set():
+                continue  # held, and journaled so: the next start classifies it
             try:
                 if kind == "classify":
                     self._yield_to_intake()
                     self._classify(*payload)
                 elif kind == "answers":
                     self._apply(payload)
+                elif kind == "decide":
+                    self._decide_one(*payload)
                 elif kind == "tick":
                     self._flush_batches(payload)
             except Exception as exc:  # keep guarding; the file stays where the journal says
@@ -1189,24 +1296,9 @@ class Engine:
             findings = Findings(path=str(record.held), format="not a file")
             findings.mark_unscannable(reason)
             return findings
-        scanned = self._scan(record.held, self._in_process_limits)
-        if scanned is not None and scanned.ocr_pending and self.scan_worker is not None:
-            return self._scan_with_ocr(record.held, scanned)
-        return scanned
-
-    def _scan_with_ocr(self, path: Path, without_ocr: Findings) -> Findings | None:
-        """The full scan again, with OCR, in the scanning process. Fails closed: a picture
-        that cannot be read in time is unscannable, never clean."""
-        assert self.scan_worker is not None
-        try:
-            return self.scan_worker.scan(
-                path, self._full_limits, self._patterns, timeout=OCR_TIMEOUT
-            )
-        except FileNotFoundError:
-            return None
-        except WorkerFailed as exc:
-            without_ocr.mark_unscannable(f"the picture could not be read: {exc}")
-            return without_ocr
+        # The full read: a picture the quick scan could not read is read by OCR in the
+        # scanning process (labels/read.py; the same answer `sendguard scan` gives).
+        return self._scan(record.held, self._full_limits, self.scan_worker)
 
     def _flush_batches(self, now: float) -> None:
         for name, waiting in list(self._waiting.items()):
@@ -1227,8 +1319,12 @@ class Engine:
                 continue
             self.decide_held(record, group, answer)
 
-    def decide_held(self, record: HoldRecord, group: Group, answer: Answer) -> Path | None:
-        """Carry out one answer; the confirmation is journaled before the file moves."""
+    def decide_held(
+        self, record: HoldRecord, group: Group, answer: Answer, *, raising: bool = False
+    ) -> Path | None:
+        """Carry out one answer; the confirmation is journaled before the file moves.
+        `raising`: a refusal or a failed move is raised to the caller (after it is
+        reported as a problem, as always) instead of returning None."""
         expected = release_folder(record, group) / record.origin.name if answer.share else None
         if expected is not None:
             self._expect_own(expected)
@@ -1236,13 +1332,18 @@ class Engine:
             target = carry_out(self.holds, record, group, answer)
         except AnswerRefused as exc:
             self._problem(str(exc))
+            if raising:
+                raise
             return None
         except (OSError, JournalError) as exc:
             self._move_failed(record, exc, expected)
+            if raising:
+                raise
             return None
         if answer.share:
             self._expect_own(target)
             self._note_level(target, record.level)  # `_apply` read the record just now
+            self._add_history(record.group_name, record.level, record.origin.name)
             self._remember(self._fingerprint(target), group, target.name, None)
             self.listener.released(record, target, True)
         else:
@@ -1271,6 +1372,7 @@ class Engine:
             return None
         self._expect_own(target)
         self._note_level(target, level)
+        self._add_history(record.group_name, level, record.origin.name)
         self.listener.released(record, target, False)
         return target
 

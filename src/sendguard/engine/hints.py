@@ -53,14 +53,39 @@ def past_shares(records: Iterable[HoldRecord], shares: Iterable[Share]) -> list[
     return history
 
 
+@dataclass(frozen=True)
+class Hint:
+    """Why a group looks unusual for a file, in parts, so the app can word it in the user's
+    language; ``str(hint)`` is the English sentence (terminal, logs)."""
+
+    #: The group the file is being shared into.
+    group: str
+    #: The level rule: the file's level, and the groups that usually get it (most first).
+    level: str | None = None
+    usual: tuple[str, ...] = ()
+    #: The name rule: the file's name, the group a file of that name went to, how long ago.
+    name: str | None = None
+    went_to: str | None = None
+    seconds_ago: float = 0.0
+
+    def __str__(self) -> str:
+        if self.usual:
+            names = " and ".join(f'"{group}"' for group in self.usual)
+            return f'You usually share {self.level} documents with {names}. This is "{self.group}".'
+        return (
+            f'A file named "{self.name}" went to "{self.went_to}" {_ago(self.seconds_ago)}.'
+            f' This is "{self.group}".'
+        )
+
+
 def wrong_group_hint(
     history: Iterable[PastShare],
     group_name: str,
     level: str | None,
     name: str,
     now: float | None = None,
-) -> str | None:
-    """A sentence saying why `group_name` looks unusual for this file, or None."""
+) -> Hint | None:
+    """Why `group_name` looks unusual for this file, or None."""
     now = time.time() if now is None else now
     recent = [share for share in history if now - share.at <= HORIZON]
     folded = group_name.casefold()
@@ -69,11 +94,8 @@ def wrong_group_hint(
         if not any(share.group_name.casefold() == folded for share in same_level):
             usual = Counter(share.group_name for share in same_level)
             if sum(usual.values()) >= MIN_SHARES:
-                names = [f'"{group}"' for group, _ in usual.most_common(2)]
-                return (
-                    f"You usually share {level} documents with {' and '.join(names)}."
-                    f' This is "{group_name}".'
-                )
+                groups = tuple(group for group, _ in usual.most_common(2))
+                return Hint(group_name, level=level, usual=groups)
     same_name = [
         share
         for share in recent
@@ -81,10 +103,7 @@ def wrong_group_hint(
     ]
     if same_name and not any(share.group_name.casefold() == folded for share in same_name):
         latest = max(same_name, key=lambda share: share.at)
-        return (
-            f'A file named "{name}" went to "{latest.group_name}" {_ago(now - latest.at)}.'
-            f' This is "{group_name}".'
-        )
+        return Hint(group_name, name=name, went_to=latest.group_name, seconds_ago=now - latest.at)
     return None
 
 

@@ -183,6 +183,95 @@ class HoldArea:
         assert record is not None
         return record
 
+    def hold_many(
+        self, requests: Sequence[tuple[Path, str, str]]
+    ) -> list[HoldRecord | Exception | None]:
+        """`hold` for many files — (origin, group name, batch) each — with the durability of
+        one: one journal commit before the renames, one sync per directory after them, one
+        commit recording them held. A crash anywhere leaves "holding" records that
+        `recover` finishes, exactly as for a single hold. Per request: its record, None when
+        it vanished first, or the exception that kept it where it was."""
+        if len(requests) == 1:
+            origin, group_name, batch = requests[0]
+            try:
+                return [self.hold(origin, group_name, batch)]
+            except Exception as exc:
+                return [exc]
+        # One slot per hold root for the whole batch; a name met twice gets a slot of its own.
+        slots: dict[Path, Path] = {}
+        used: set[Path] = set()
+        planned: list[Path] = []
+        for origin, _group, _batch in requests:
+            root = self.hold_root_for(origin)
+            slot = slots.get(root)
+            if slot is None or slot / origin.name in used:
+                slot = root / f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
+                if root not in slots:
+                    slots[root] = slot
+            held = slot / origin.name
+            used.add(held)
+            planned.append(held)
+        ids = self.journal.begin_holds(
+            [
+                (batch, group, origin, held)
+                for (origin, group, batch), held in zip(requests, planned, strict=True)
+            ]
+        )
+        crashpoints.point("hold.journaled")
+        outcomes: list[HoldRecord | Exception | None] = []
+        moved: list[int] = []
+        updates: list[tuple[int, dict[str, object]]] = []
+        synced: set[Path] = set()
+        for index, ((origin, _group, _batch), held, hold_id) in enumerate(
+            zip(requests, planned, ids, strict=True)
+        ):
+            outcomes.append(None)
+            try:
+                held.parent.mkdir(mode=0o700, exist_ok=True)
+                move_no_replace(origin, held, sync=False)
+            except FileNotFoundError:
+                updates.append((hold_id, {"state": State.VANISHED}))
+                continue
+            except OSError as exc:
+                if _exists(held) and _exists(origin) and same_content(origin, held):
+                    held.unlink()  # the original stays: the file is in exactly one place
+                if _exists(held) and not _exists(origin):
+                    moved.append(index)
+                    continue
+                updates.append(
+                    (hold_id, {"state": State.VANISHED, "error": f"could not hold: {exc}"})
+                )
+                outcomes[index] = exc
+                continue
+            moved.append(index)
+            synced.update((held.parent, held.parent.parent, origin.parent))
+        sync_error: OSError | None = None
+        for folder in synced:
+            try:
+                fsync_dir(folder)
+            except OSError as exc:
+                sync_error = exc
+        crashpoints.point("hold.moved")
+        for index in moved:
+            held, hold_id = planned[index], ids[index]
+            fields: dict[str, object] = {"state": State.HELD}
+            try:
+                fields.update(sha256=sha256_file(held), size=held.stat().st_size)
+            except OSError as exc:
+                fields["error"] = f"held, but it could not be read: {exc}"
+            if sync_error is not None:
+                fields["error"] = f"held, but the hold area could not be synced: {sync_error}"
+            updates.append((hold_id, fields))
+        self.journal.update_many(updates)
+        crashpoints.point("hold.recorded")
+        records = self.journal.get_many([ids[index] for index in moved])
+        for index in moved:
+            outcomes[index] = records[ids[index]]
+        for held, outcome in zip(planned, outcomes, strict=True):
+            if outcome is None or isinstance(outcome, Exception):
+                _remove_empty(held.parent)
+        return outcomes
+
     def release(self, record: HoldRecord, folder: Path) -> Path:
         """Move a held file into `folder` under its own name (or a free conflict name)."""
         if record.sha256 is not None and sha256_file(record.held) != record.sha256:

@@ -134,6 +134,9 @@ class Findings:
     #: The file has content only OCR can read (a photo, a page without text) and this scan
     #: did not run OCR (``Limits.ocr`` off): a scan with OCR might find more.
     ocr_pending: bool = False
+    #: OCR read the file's pictures (a photo, scanned pages): how long it took, model loading
+    #: included. None when OCR did not run (not needed, not asked for, or not installed).
+    ocr_ms: float | None = None
 
     @property
     def verdict(self) -> Verdict:
@@ -176,5 +179,9 @@ class Findings:
             data["reason"] = self.unscannable_reason
         if self.notes:
             data["notes"] = list(self.notes)
+        if self.ocr_pending:
+            data["ocr_pending"] = True
+        if self.ocr_ms is not None:
+            data["ocr_ms"] = round(self.ocr_ms, 1)
         data["elapsed_ms"] = round(self.elapsed_ms, 3)
         return data

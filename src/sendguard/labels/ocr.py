@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -180,8 +181,10 @@ def read_markings(
 
     Raises Unscannable when OCR cannot run and the limits require it; otherwise records a
     note and returns nothing. `decoded`: the image is already in memory (a rendered page),
-    so no reduced-scale decoding is tried.
+    so no reduced-scale decoding is tried. The time it took, the model's loading included,
+    is added to ``Findings.ocr_ms``.
     """
+    started = time.perf_counter()
     engine = _load()
     if engine is None:
         reason = _load_error or EXTRA_MISSING
@@ -190,10 +193,15 @@ def read_markings(
         if reason not in ctx.findings.notes:
             ctx.findings.notes.append(reason)
         return []
-    reading = _reading_copy(image, decoded)
-    ctx.check_time()
-    with _lock:
-        return _read(engine, reading, place, ctx)
+    try:
+        reading = _reading_copy(image, decoded)
+        ctx.check_time()
+        with _lock:
+            return _read(engine, reading, place, ctx)
+    finally:
+        # Every picture read (a PDF's first and last pages are two) adds to the file's time.
+        spent = (time.perf_counter() - started) * 1000
+        ctx.findings.ocr_ms = (ctx.findings.ocr_ms or 0.0) + spent
 
 
 def _reading_copy(image: Image.Image, decoded: bool) -> Any:

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,9 @@ CREATE TABLE IF NOT EXISTS holds (
     error TEXT,
     created REAL NOT NULL,
     updated REAL NOT NULL,
-    came_from TEXT
+    came_from TEXT,
+    decided_by TEXT,
+    decided_via TEXT
 );
 CREATE INDEX IF NOT EXISTS holds_state ON holds(state);
 CREATE TABLE IF NOT EXISTS arrivals (
@@ -101,6 +103,9 @@ class HoldRecord:
     updated: float
     #: The work group the content was forwarded from (the reason it is held), if so.
     came_from: str | None = None
+    #: Who decided (an account name) and how ("dialog", "command line", …).
+    decided_by: str | None = None
+    decided_via: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> HoldRecord:
@@ -126,6 +131,8 @@ class HoldRecord:
             updated=row["updated"],
             # A journal read-only from before the column was added has none.
             came_from=row["came_from"] if "came_from" in row.keys() else None,  # noqa: SIM118
+            decided_by=row["decided_by"] if "decided_by" in row.keys() else None,  # noqa: SIM118
+            decided_via=row["decided_via"] if "decided_via" in row.keys() else None,  # noqa: SIM118
         )
 
 
@@ -195,9 +202,12 @@ class Journal:
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
             columns = {row["name"] for row in self._db.execute("PRAGMA table_info(holds)")}
-            if "came_from" not in columns:  # a journal from before forwarding was recorded
+            # A journal from before forwarding, or who decided, was recorded.
+            for column in ("came_from", "decided_by", "decided_via"):
+                if column in columns:
+                    continue
                 try:
-                    self._db.execute("ALTER TABLE holds ADD COLUMN came_from TEXT")
+                    self._db.execute(f"ALTER TABLE holds ADD COLUMN {column} TEXT")
                 except sqlite3.OperationalError as exc:  # another process added it just now
                     if "duplicate column" not in str(exc):
                         raise
@@ -228,10 +238,61 @@ class Journal:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    def begin_holds(self, holds: Sequence[tuple[str, str, Path, Path]]) -> list[int]:
+        """`begin_hold` for many files — (batch, group, origin, held) each — in one durable
+        commit: a burst is journaled at the cost of one file."""
+        now = time.time()
+        ids: list[int] = []
+        with self._lock:
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    for batch, group_name, origin, held in holds:
+                        row = (batch, group_name, str(origin), str(held), State.HOLDING.value)
+                        cursor = self._db.execute(
+                            "INSERT INTO holds(batch, group_name, origin, held, state, created,"
+                            " updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (*row, now, now),
+                        )
+                        assert cursor.lastrowid is not None
+                        ids.append(cursor.lastrowid)
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+        return ids
+
+    def update_many(self, updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """`update` for many holds in one durable commit."""
+        statements = [self._update_statement(hold_id, fields) for hold_id, fields in updates]
+        with self._lock:
+            try:
+                with self._db:
+                    self._db.execute("BEGIN")
+                    for sql, values in statements:
+                        if sql:
+                            self._db.execute(sql, values)
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+
+    def get_many(self, hold_ids: Sequence[int]) -> dict[int, HoldRecord]:
+        records: dict[int, HoldRecord] = {}
+        with self._lock:
+            for start in range(0, len(hold_ids), 500):
+                chunk = tuple(hold_ids[start : start + 500])
+                marks = ", ".join("?" for _ in chunk)
+                for row in self._db.execute(f"SELECT * FROM holds WHERE id IN ({marks})", chunk):
+                    records[row["id"]] = HoldRecord.from_row(row)
+        return records
+
     def update(self, hold_id: int, **fields: Any) -> None:
         """Set columns of one hold (``state=State.HELD, sha256=...``) in one durable commit."""
+        sql, values = self._update_statement(hold_id, fields)
+        if sql:
+            self._write(sql, values)
+
+    @staticmethod
+    def _update_statement(hold_id: int, fields: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         if not fields:
-            return
+            return "", ()
         columns = []
         values: list[Any] = []
         for key, value in fields.items():
@@ -248,7 +309,7 @@ class Journal:
         columns.append("updated = ?")
         values.append(time.time())
         values.append(hold_id)
-        self._write(f"UPDATE holds SET {', '.join(columns)} WHERE id = ?", tuple(values))
+        return f"UPDATE holds SET {', '.join(columns)} WHERE id = ?", tuple(values)
 
     def get_meta(self, key: str) -> str | None:
         with self._lock:
@@ -341,6 +402,14 @@ class Journal:
         rows = self._read("SELECT * FROM arrivals ORDER BY id DESC LIMIT ?", (limit,))
         return [ArrivalRow.from_row(row) for row in rows]
 
+    def released(self, limit: int = 2000) -> Iterator[HoldRecord]:
+        """The latest holds released into their group, newest first."""
+        rows = self._read(
+            "SELECT * FROM holds WHERE state = ? ORDER BY id DESC LIMIT ?",
+            (State.RELEASED.value, limit),
+        )
+        return (HoldRecord.from_row(row) for row in rows)
+
     def history(self, limit: int = 500) -> Iterator[HoldRecord]:
         rows = self._read("SELECT * FROM holds ORDER BY id DESC LIMIT ?", (limit,))
         return (HoldRecord.from_row(row) for row in rows)
@@ -363,5 +432,7 @@ _UPDATABLE = frozenset(
         "held",
         "batch",
         "came_from",
+        "decided_by",
+        "decided_via",
     }
 )

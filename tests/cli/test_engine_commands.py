@@ -33,12 +33,12 @@ def _args(root: Path) -> list[str]:
     ]
 
 
-def _sendguard(*args: str) -> subprocess.CompletedProcess[str]:
+def _sendguard(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sendguard", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
 

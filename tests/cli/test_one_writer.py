@@ -25,6 +25,8 @@ from sendguard.engine.answers import account_name
 from sendguard.engine.control import socket_address
 from sendguard.paths import resolve_paths
 from tests.audit.test_keyring import secret_service
+from tests.cli.test_engine_commands import _args
+from tests.cli.test_engine_commands import _sendguard as run_sendguard
 
 __all__ = ["secret_service"]  # the fixture, used by name
 
@@ -56,25 +58,8 @@ RED = b"TLP:RED\nThe names.\n"
 PATIENCE = 60.0
 
 
-def _args(root: Path) -> list[str]:
-    return [
-        "--policy",
-        str(root / "policy.toml"),
-        "--data-dir",
-        str(root / "data"),
-        "--not-shared",
-        str(root / "Not shared"),
-    ]
-
-
 def _sendguard(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sendguard", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
+    return run_sendguard(*args, timeout=120)  # several processes at once on a busy machine
 
 
 def _held(root: Path, verb: str, hold_id: int, *extra: str) -> subprocess.CompletedProcess[str]:
